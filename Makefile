@@ -1,0 +1,67 @@
+# 고향으로 ON: one command per habit. `make up` to run everything, `make test` to test it.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.9
+export DO_NOT_TRACK := 1
+export DAGSTER_DISABLE_TELEMETRY := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: up test install lock lint format typecheck db-start db-stop db-status demo materialize serve bench clean
+
+# ---- install: a virtual environment from the committed lock file -----------------------------
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
+	@echo "[make] installing the locked dependencies into $(VENV) (first time takes a minute or two)"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	@touch $@
+
+install: $(VENV)/.installed
+
+lock: | $(BIN)/uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+# ---- run ------------------------------------------------------------------------------------
+up: install
+	$(BIN)/hometown up
+
+db-start: install
+	$(BIN)/hometown db start
+db-stop: install
+	$(BIN)/hometown db stop
+db-status: install
+	$(BIN)/hometown db status
+demo: install
+	$(BIN)/hometown demo
+materialize: install
+	$(BIN)/hometown materialize
+serve: install
+	$(BIN)/hometown serve
+
+# ---- check ----------------------------------------------------------------------------------
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -x -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf $(VENV) var dbt/target dbt/logs

@@ -1,0 +1,1 @@
+"""Ingest assets: public regional data and activity events into the raw schema."""

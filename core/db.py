@@ -1,0 +1,69 @@
+"""The database engine: DATABASE_URL, or the embedded PostgreSQL in var/pg."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+
+from core import embedded_pg
+from core.settings import Settings, get_settings
+
+
+def database_url(settings: Settings | None = None, *, start_embedded: bool = True) -> str:
+    """The SQLAlchemy URL (psycopg 3 driver) of the platform database."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return normalise_url(settings.database_url)
+    if start_embedded:
+        current = embedded_pg.start(settings.pg_dir, settings.database_name)
+    else:
+        current = embedded_pg.status(settings.pg_dir)
+    return current.url(settings.database_name)
+
+
+def normalise_url(url: str) -> str:
+    """Any postgres URL → the psycopg 3 dialect SQLAlchemy uses here."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """The same URL without the SQLAlchemy driver suffix, for psycopg/libpq and Dagster."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def libpq_env(url: str) -> dict[str, str]:
+    """PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE for dbt and psql (socket directories included)."""
+    parts = make_url(url)
+    query_host = parts.query.get("host")
+    host = query_host if isinstance(query_host, str) else (query_host[0] if query_host else None)
+    env = {
+        "PGHOST": host or parts.host or "127.0.0.1",
+        "PGPORT": str(parts.port or 5432),
+        "PGUSER": parts.username or "postgres",
+        "PGPASSWORD": parts.password or "",
+        "PGDATABASE": parts.database or "postgres",
+    }
+    return env
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str, pool_size: int) -> Engine:
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True,
+                         future=True)
+
+
+def get_engine(url: str | None = None, pool_size: int = 5) -> Engine:
+    """One pooled engine per URL and process."""
+    return _engine_for(url or database_url(), pool_size)
+
+
+def process_env(url: str) -> dict[str, str]:
+    """Environment that child processes (API, Dagster, dbt) need to reach the same database."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = url
+    env.update(libpq_env(url))
+    return env

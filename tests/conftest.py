@@ -1,0 +1,10 @@
+"""Test session set-up: one real PostgreSQL database per test session.
+
+Without DATABASE_URL, an embedded pgserver (PostgreSQL 16 + pgvector) starts in a temporary
+folder; with DATABASE_URL, a fresh database is created on that server and dropped afterwards.
+Fixture modules live in tests/fixtures/, one per room.
+"""
+
+pytest_plugins = [
+    "tests.fixtures.db",
+]
