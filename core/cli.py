@@ -126,6 +126,16 @@ def demo(
 
 
 # ------------------------------------------------------------------------------------ dagster
+@app.command("dbt-prepare")
+def dbt_prepare() -> None:
+    """Write dbt's manifest (dbt parse) when it is missing or older than the dbt project."""
+    result = subprocess.run([sys.executable, "-m", "pipelines.dbt_project"], cwd=ROOT,
+                            env=_dagster_env(_url()))
+    if result.returncode != 0:
+        _say("dbt parse failed; see above")
+        raise typer.Exit(result.returncode)
+
+
 def _dagster_env(url: str) -> dict[str, str]:
     from core.db import libpq_url, process_env
 
@@ -135,23 +145,26 @@ def _dagster_env(url: str) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text((ROOT / "pipelines" / "dagster.yaml").read_text())
     env["DAGSTER_HOME"] = str(home)
-    env["DAGSTER_PG_URL"] = libpq_url(url) + ("&" if "?" in libpq_url(url) else "?") + "options=-csearch_path%3Ddagster"
+    pg = libpq_url(url).replace("postgresql://", "postgresql+psycopg2://", 1)  # dagster-postgres needs psycopg2
+    env["DAGSTER_PG_URL"] = pg + ("&" if "?" in pg else "?") + "options=-csearch_path%3Ddagster"
     env["DO_NOT_TRACK"] = "1"
     env["DAGSTER_DISABLE_TELEMETRY"] = "1"
     env.setdefault("HOMETOWN_VAR_DIR", str(settings.var_dir))
     return env
 
 
-def _fingerprint(url: str) -> str:
-    """What a materialization depends on: the code, the public data and the landed files."""
+def _fingerprint(url: str, job: str) -> str:
+    """What a job's materialization depends on: the code, the public data and (except for the
+    regional ingest) the landed activity files."""
     settings = _settings()
-    digest = hashlib.sha256(url.encode())
+    digest = hashlib.sha256(f"{url}|{job}".encode())
     for folder in ("core", "ai", "assets", "pipelines", "dbt"):
         for path in sorted((ROOT / folder).rglob("*")):
             if path.is_file() and not {"target", "logs", "__pycache__", "dbt_packages"} & set(path.parts):
                 digest.update(str(path.relative_to(ROOT)).encode())
                 digest.update(path.read_bytes())
-    for base in (settings.data_dir, settings.landing_dir):
+    inputs = [settings.data_dir] if job == "ingest_regions" else [settings.data_dir, settings.landing_dir]
+    for base in inputs:
         if base.exists():
             for path in sorted(base.rglob("*")):
                 if path.is_file():
@@ -170,8 +183,9 @@ def materialize(
     from core.migrate import upgrade
 
     upgrade(url)
+    dbt_prepare()
     state = _settings().var_dir / "state" / f"{job}.json"
-    fingerprint = _fingerprint(url)
+    fingerprint = _fingerprint(url, job)
     if not force and state.exists() and json.loads(state.read_text()).get("fingerprint") == fingerprint:
         _say(f"{job}: nothing changed since the last successful run ({json.loads(state.read_text())['at']}); "
              "skipping (use --force to run anyway)")

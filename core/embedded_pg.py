@@ -40,7 +40,16 @@ class EmbeddedStatus:
         return f"postgresql+psycopg://postgres@/{database}?host={self.socket_dir}"
 
 
+def _quiet_runtime_dir(pgdata: Path) -> None:
+    """pgserver keeps its inter-process lock in $XDG_RUNTIME_DIR; give it one beside the data."""
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        run = pgdata.resolve().parent / "run"
+        run.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(run)
+
+
 def status(pgdata: Path) -> EmbeddedStatus:
+    _quiet_runtime_dir(pgdata)
     from pgserver.utils import PostmasterInfo
 
     pgdata = pgdata.resolve()
