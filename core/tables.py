@@ -175,6 +175,7 @@ regions = Table(
     Column("level", Text, nullable=False),  # si | gun | gu | special (세종, 제주 행정시)
     Column("centroid_lat", Float, nullable=False),
     Column("centroid_lon", Float, nullable=False),
+    Column("centroid_method", Text, nullable=False),  # area_centroid | largest_part_centroid | interior_point
     Column("area_km2", Float, nullable=False),
     Column("boundary_geojson", JSONB, nullable=False),  # MultiPolygon, EPSG:4326
     Column("kostat_code", Text),  # KOSTAT census code (2018 maps), where one exists
