@@ -21,17 +21,18 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
+    """Every domain is a branch from 0001, so "heads" applies them all."""
     command.upgrade(alembic_config(url), revision)
 
 
-def current_revision(url: str | None = None) -> str | None:
+def current_heads(url: str | None = None) -> tuple[str, ...]:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
 
     engine = create_engine(url or database_url())
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn, opts={"version_table_schema": "public"}).get_current_revision()
+            return MigrationContext.configure(conn, opts={"version_table_schema": "public"}).get_current_heads()
     finally:
         engine.dispose()

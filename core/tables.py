@@ -293,3 +293,9 @@ quarantine = Table(
     Index(None, "source"),
     schema="raw",
 )
+
+
+# what migration 0001 creates; each domain's tables live in their own module and migration branch
+FOUNDATION_TABLES = [users, missions, mission_steps, regional_needs, demo_runs, regions, region_units,
+                     region_population, decline_areas, places, empty_houses, activity_events, ingested_files,
+                     quarantine]

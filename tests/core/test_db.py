@@ -1,6 +1,7 @@
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from core.migrate import current_revision
+from core.migrate import alembic_config, current_heads
 
 
 def test_migrations_create_schemas_and_tables(engine, db_url):
@@ -12,7 +13,8 @@ def test_migrations_create_schemas_and_tables(engine, db_url):
     assert {"app", "raw", "serving", "dagster"} <= schemas
     assert {"app.users", "app.missions", "app.mission_steps", "raw.activity_events", "raw.quarantine",
             "raw.ingested_files", "raw.regions", "raw.region_population"} <= tables
-    assert current_revision(db_url) is not None
+    script_heads = set(ScriptDirectory.from_config(alembic_config(db_url)).get_heads())
+    assert set(current_heads(db_url)) == script_heads  # every domain branch is applied
 
 
 def test_server_is_postgres_16_or_the_configured_one(engine):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from core.tables import metadata
+from core.tables import FOUNDATION_TABLES, metadata
 
 revision = "0001"
 down_revision = None
@@ -18,8 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    metadata.create_all(op.get_bind())
+    metadata.create_all(op.get_bind(), tables=FOUNDATION_TABLES)
 
 
 def downgrade() -> None:
-    metadata.drop_all(op.get_bind())
+    metadata.drop_all(op.get_bind(), tables=FOUNDATION_TABLES)
