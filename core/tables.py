@@ -164,6 +164,37 @@ demo_runs = Table(
     schema="app",
 )
 
+notifications = Table(
+    "notifications", metadata,  # what the WebSocket pushes and the REST list shows to offline clients
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), ForeignKey("app.users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", Text, nullable=False),  # mission_completed | badge_awarded | rank_changed | certification_* | …
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False, server_default=""),
+    Column("data", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("dedupe_key", Text),  # the same fact never notifies twice (e.g. 'badge:<user>:<badge>')
+    _now(),
+    Column("read_at", DateTime(timezone=True)),
+    Index(None, "user_id", "created_at"),
+    UniqueConstraint("dedupe_key"),
+    schema="app",
+)
+
+audit_log = Table(
+    "audit_log", metadata,  # who did what to which object, when and why (staff decisions, refusals)
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("actor_id", UUID(as_uuid=True)),  # null: the platform itself (a sensor, a rule)
+    Column("action", Text, nullable=False),  # e.g. 'certification.approve', 'report.download_refused'
+    Column("object_type", Text, nullable=False),
+    Column("object_id", Text),
+    Column("reason", Text),
+    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    _now(),
+    Index(None, "object_type", "object_id"),
+    Index(None, "actor_id", "created_at"),
+    schema="app",
+)
+
 # ---------------------------------------------------------------------------------- raw schema
 regions = Table(
     "regions", metadata,
@@ -296,6 +327,6 @@ quarantine = Table(
 
 
 # what migration 0001 creates; each domain's tables live in their own module and migration branch
-FOUNDATION_TABLES = [users, missions, mission_steps, regional_needs, demo_runs, regions, region_units,
-                     region_population, decline_areas, places, empty_houses, activity_events, ingested_files,
-                     quarantine]
+FOUNDATION_TABLES = [users, missions, mission_steps, regional_needs, demo_runs, notifications, audit_log,
+                     regions, region_units, region_population, decline_areas, places, empty_houses,
+                     activity_events, ingested_files, quarantine]
