@@ -1,0 +1,1 @@
+"""`/health`: is the database reachable and migrated, is object storage writable."""

@@ -1,0 +1,1 @@
+"""Missions: published missions for everyone; drafts for the staff and owners who may see them."""
