@@ -7,7 +7,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: up test install lock lint format typecheck db-start db-stop db-status demo materialize serve bench clean
+.PHONY: superset up test install lock lint format typecheck db-start db-stop db-status demo materialize serve bench clean
 
 # ---- install: a virtual environment from the committed lock file -----------------------------
 $(BIN)/python:
@@ -43,11 +43,16 @@ materialize: install
 	$(BIN)/hometown materialize
 serve: install
 	$(BIN)/hometown serve
+superset: install  # Superset in its own venv, bootstrapped from superset/, on 127.0.0.1:8088 (superset/README.md)
+	superset/run.sh
 
 # ---- check ----------------------------------------------------------------------------------
+# tests run as root start PostgreSQL as the `pgserver` user: its temp folders must be traversable
+TEST_TMP := $(CURDIR)/var/test-tmp
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -x -q $(PYTEST_ARGS)
+	@mkdir -p $(TEST_TMP) && chmod 755 $(CURDIR)/var $(TEST_TMP)
+	$(BIN)/python -m pytest -q --basetemp=$(TEST_TMP)/run $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

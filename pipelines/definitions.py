@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from assets.ingest.activity import defs as activity_defs
+from assets.ingest.regions import defs as regions_defs
+from assets.warehouse import defs as warehouse_defs
 from pipelines.jobs import JOBS
 from pipelines.resources import RESOURCES
 
 defs = Definitions.merge(
     Definitions(jobs=JOBS, resources=RESOURCES),
+    regions_defs,
+    activity_defs,
+    warehouse_defs,
 )

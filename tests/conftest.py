@@ -7,4 +7,7 @@ Fixture modules live in tests/fixtures/, one per room.
 
 pytest_plugins = [
     "tests.fixtures.db",
+    "tests.fixtures.regions",
+    "tests.fixtures.demo",
+    "tests.fixtures.warehouse",
 ]

@@ -1,0 +1,1 @@
+"""The synthetic demo population: users, a mission catalog on real places, and their activity."""

@@ -1,0 +1,16 @@
+with
+
+source as (
+    select * from {{ source('raw', 'region_units') }}
+),
+
+renamed as (
+    select
+        unit_code::text as unit_code,
+        region_code::text as region_code,
+        unit_name,
+        is_general_gu
+    from source
+)
+
+select * from renamed
