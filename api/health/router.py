@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api import __version__
-from api.health.schemas import HealthPublic
+from api.health.schemas import HealthPublic, RankingHealth
 from api.health.service import check_database, check_storage
+from api.ranking.service import ranking_health
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -18,4 +19,7 @@ def health(response: Response) -> HealthPublic:
     ok = database.status == "ok" and storage.status == "ok"
     if not ok:
         response.status_code = 503
-    return HealthPublic(status="ok" if ok else "degraded", version=__version__, database=database, storage=storage)
+    # ranks from PostgreSQL instead of Redis: degraded, but the service answers (200)
+    rank = RankingHealth(**ranking_health())
+    status = "ok" if ok and rank.status == "ok" else "degraded"
+    return HealthPublic(status=status, version=__version__, database=database, storage=storage, ranking=rank)

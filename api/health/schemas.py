@@ -22,8 +22,15 @@ class StorageHealth(BaseModel):
     error: str | None = None
 
 
+class RankingHealth(BaseModel):
+    status: Literal["ok", "degraded"]
+    engine: Literal["redis", "postgresql"] = Field(description="who answers rank questions now")
+    reason: str | None = Field(default=None, description="why ranks come from PostgreSQL, when they do")
+
+
 class HealthPublic(BaseModel):
     status: Literal["ok", "degraded"]
     version: str
     database: DatabaseHealth
     storage: StorageHealth
+    ranking: RankingHealth | None = None
