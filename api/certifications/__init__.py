@@ -1,0 +1,1 @@
+"""`/certifications`: skill evidence upload, automatic checks, review, history and tiers."""

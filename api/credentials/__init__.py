@@ -1,0 +1,1 @@
+"""`/credentials`: Open Badges 3.0 credentials, the issuer key, public verification, revocation."""

@@ -1,0 +1,1 @@
+"""`/needs`: regional needs posted by municipalities and local requesters, matches, invitations, applications."""
