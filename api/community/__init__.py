@@ -1,0 +1,1 @@
+"""Community: boards, posts, comments, likes, follows and search."""

@@ -1,0 +1,1 @@
+"""Reports, the moderation queue, actions, sanctions and appeals."""
