@@ -1,0 +1,146 @@
+"""HTML (Jinja2) → PDF (WeasyPrint), fetching nothing outside the templates' own folder.
+
+`TemplateOnlyFetcher` is the only URL fetcher WeasyPrint gets: it serves `data:` URLs (the inline SVG
+charts), files under ai/reports/templates/, and the NanumGothic files for `templates/fonts/*.ttf`
+from the koreanize-matplotlib package. Anything else (http, https, ftp, file:///etc/passwd, a path
+escaping the folder with ..) is refused and stops the rendering with `RefusedResource`: a template
+that reaches outside is a defect to fix, not something to skip quietly.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import re
+import urllib.parse
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from weasyprint import HTML
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from ai.reports import fonts
+from ai.reports.common import josa
+from ai.reports.suppression import MARK, fmt
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_VERSION = "reports-v1"  # bump when a template changes what a document says: part of inputs_hash
+MIME = {".css": "text/css", ".ttf": "font/ttf", ".svg": "image/svg+xml", ".png": "image/png", ".html": "text/html"}
+_DATA_URL = re.compile(r"^data:(?P<mime>[^;,]*)(?P<b64>;base64)?,(?P<data>.*)$", re.S)
+
+log = logging.getLogger(__name__)
+
+
+class RefusedResource(FatalURLFetchingError):
+    """A template asked for something outside the templates' folder (or on the network)."""
+
+
+class ReportRenderError(RuntimeError):
+    """The PDF could not be made; the message says which template and why."""
+
+
+class TemplateOnlyFetcher(URLFetcher):
+    """WeasyPrint's fetcher restricted to data: URLs and files inside one folder (no network at all)."""
+
+    def __init__(self, root: Path = TEMPLATES_DIR) -> None:
+        super().__init__(allowed_protocols=("data", "file"), fail_on_errors=True)
+        self.root = root.resolve()
+        self.refused: list[str] = []
+        self.served: list[str] = []
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        if url.startswith("data:"):
+            return self._data(url)
+        if url.startswith("file:"):
+            path = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).resolve()
+            served = self._file(path)
+            if served is not None:
+                self.served.append(str(path))
+                return URLFetcherResponse(url, served.read_bytes(),
+                                          {"Content-Type": MIME.get(served.suffix, "application/octet-stream")})
+        self.refused.append(url)
+        raise RefusedResource(f"refused to fetch {url!r}: reports may only use files inside {self.root}")
+
+    def _file(self, path: Path) -> Path | None:
+        """The file to serve for a path inside the templates folder (fonts come from the package)."""
+        if not path.is_relative_to(self.root):
+            return None
+        if path.parent == self.root / "fonts" and not path.is_file():
+            return fonts.font_file(path.name)
+        return path if path.is_file() else None
+
+    @staticmethod
+    def _data(url: str) -> URLFetcherResponse:
+        match = _DATA_URL.match(url)
+        if match is None:
+            raise RefusedResource(f"malformed data: URL ({url[:40]}…)")
+        raw = match["data"]
+        body = base64.b64decode(raw) if match["b64"] else urllib.parse.unquote_to_bytes(raw)
+        return URLFetcherResponse(url[:64], body, {"Content-Type": match["mime"] or "text/plain"})
+
+
+def _number(value: Any, digits: int = 0) -> str:
+    return fmt(None if value is None else float(value), digits)
+
+
+def _percent(value: Any, digits: int = 1) -> str:
+    return MARK if value is None else f"{float(value) * 100:.{digits}f}%"
+
+
+@lru_cache
+def environment() -> jinja2.Environment:
+    """The Jinja environment of the report templates (autoescaped; undefined names fail loudly)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = _number
+    env.filters["pct"] = _percent
+    env.filters["josa"] = josa
+    env.globals["MARK"] = MARK
+    return env
+
+
+WORD_JOINER = "\u2060"
+_BETWEEN_HANGUL = re.compile(r"(?<=[\uac00-\ud7a3])(?=[\uac00-\ud7a3])")
+
+
+def keep_all(html: str) -> str:
+    """Korean line breaking at spaces only (CSS word-break: keep-all, which WeasyPrint does not implement).
+
+    A WORD JOINER (U+2060) between two Hangul syllables forbids a break there; it is invisible, takes no
+    width, and is not in the PDF's text, so extraction and search see the words unchanged.
+    """
+    return _BETWEEN_HANGUL.sub(WORD_JOINER, html)
+
+
+def render_html(template: str, context: dict[str, Any]) -> str:
+    return keep_all(environment().get_template(template).render(**context))
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    pdf: bytes
+    pages: int
+    fetched: tuple[str, ...]
+
+
+def html_to_pdf(html: str, fetcher: TemplateOnlyFetcher | None = None) -> RenderedPdf:
+    """Lay out and write the PDF; base URL = the templates folder, so `style.css` and `fonts/…` resolve there."""
+    fetcher = fetcher or TemplateOnlyFetcher()
+    try:
+        document = HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=fetcher).render()
+    except RefusedResource as exc:
+        raise ReportRenderError(str(exc)) from exc
+    except FatalURLFetchingError as exc:  # WeasyPrint wraps the refusal; keep its reason
+        cause = exc.__cause__ or exc
+        raise ReportRenderError(f"{exc}: {cause}") from exc
+    out = io.BytesIO()
+    document.write_pdf(out)
+    return RenderedPdf(out.getvalue(), len(document.pages), tuple(fetcher.served))
+
+
+def render_pdf(template: str, context: dict[str, Any]) -> RenderedPdf:
+    return html_to_pdf(render_html(template, context))

@@ -1,0 +1,88 @@
+"""/reports: officers get their own region only (others: 403, audited), policy staff any region, users
+only their own personal report; the list shows what the caller may see, with periods and times."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+from sqlalchemy import Engine, text
+
+from tests.api.conftest import MakeUser, assert_error
+from tests.fixtures.warehouse import DbtRun
+
+PERIOD = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def regions(marts_built: DbtRun, engine: Engine) -> tuple[str, str]:
+    """An active region this month and another one."""
+    with engine.connect() as conn:
+        codes = conn.execute(text(
+            "select region_code from marts.mart_region_activity_monthly where activity_month = '2026-10-01' "
+            "order by active_users_count desc, region_code limit 2")).scalars().all()
+    return codes[0], codes[1]
+
+
+def _is_pdf(response: object, title_part: str) -> None:
+    assert response.status_code == 200, response.text  # type: ignore[attr-defined]
+    assert response.headers["content-type"] == "application/pdf"  # type: ignore[attr-defined]
+    body = response.content  # type: ignore[attr-defined]
+    text_ = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+    assert title_part in text_
+
+
+def test_an_officer_downloads_the_own_regions_report_and_proposal(client: TestClient, make_user: MakeUser,
+                                                                   regions: tuple[str, str]) -> None:
+    own, _ = regions
+    officer = make_user(roles=("municipality_officer",), user_type=None, managed_region_code=own)
+    _is_pdf(client.get(f"/reports/regions/{own}/regional/{PERIOD}.pdf", headers=officer.headers),
+            "사회공헌 효과 보고서")
+    _is_pdf(client.get(f"/reports/regions/{own}/policy/{PERIOD}.pdf", headers=officer.headers), "정책 제안서")
+    listed = client.get("/reports", headers=officer.headers).json()
+    assert {(r["kind"], r["region_code"], r["period"]) for r in listed} >= {("regional", own, PERIOD),
+                                                                            ("policy", own, PERIOD)}
+    assert all(r["region_code"] == own for r in listed) and all(r["generated_at"] for r in listed)
+
+
+def test_another_regions_report_is_refused_and_audited(client: TestClient, make_user: MakeUser, engine: Engine,
+                                                       regions: tuple[str, str]) -> None:
+    own, other = regions
+    officer = make_user(roles=("municipality_officer",), user_type=None, managed_region_code=own)
+    error = assert_error(client.get(f"/reports/regions/{other}/regional/{PERIOD}.pdf", headers=officer.headers),
+                         403, "forbidden")
+    assert other in error["message"]
+    with engine.connect() as conn:
+        audited = conn.execute(text("select count(*) from app.audit_log where actor_id = :a and "
+                                    "action = 'report.download_refused' and object_id = :o"),
+                               {"a": officer.id, "o": f"regional:{other}:{PERIOD}"}).scalar_one()
+    assert audited == 1
+    app_user = make_user()
+    assert_error(client.get(f"/reports/regions/{own}/policy/{PERIOD}.pdf", headers=app_user.headers), 403, "forbidden")
+
+
+def test_policy_staff_see_any_region(client: TestClient, make_user: MakeUser, regions: tuple[str, str]) -> None:
+    staff = make_user(roles=("policy_staff",), user_type=None)
+    _is_pdf(client.get(f"/reports/regions/{regions[1]}/regional/{PERIOD}.pdf", headers=staff.headers),
+            "사회공헌 효과 보고서")
+    kinds = {r["kind"] for r in client.get("/reports", headers=staff.headers).json()}
+    assert "regional" in kinds and "personal" not in kinds
+
+
+def test_users_get_only_their_own_personal_report(client: TestClient, make_user: MakeUser, engine: Engine,
+                                                  marts_built: DbtRun) -> None:
+    me, someone = make_user(), make_user()
+    _is_pdf(client.get(f"/reports/me/{PERIOD}.pdf", headers=me.headers), "님의 고향으로 ON")
+    assert_error(client.get(f"/reports/users/{someone.id}/{PERIOD}.pdf", headers=me.headers), 403, "forbidden")
+    with engine.connect() as conn:
+        audited = conn.execute(text("select count(*) from app.audit_log where actor_id = :a and "
+                                    "action = 'report.download_refused'"), {"a": me.id}).scalar_one()
+    assert audited == 1
+    mine = client.get("/reports", headers=me.headers).json()
+    assert [(r["kind"], r["user_id"]) for r in mine] == [("personal", str(me.id))]
+    assert_error(client.get("/reports/me/2026-Q3.pdf", headers=me.headers), 422, "validation_error")
+    assert_error(client.get(f"/reports/regions/4773/regional/{PERIOD}.pdf", headers=me.headers), 422,
+                 "validation_error")
+    assert client.get(f"/reports/me/{PERIOD}.pdf").status_code == 401
