@@ -9,14 +9,30 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import __version__
+from api.attempts.router import enrol_router as attempts_enrol_router
+from api.attempts.router import router as attempts_router
 from api.auth.router import router as auth_router
+from api.certifications.router import router as certifications_router
+from api.community.router import router as community_router
+from api.credentials.router import router as credentials_router
 from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.health.router import router as health_router
+from api.host.router import router as host_router
+from api.mentoring.router import router as mentoring_router
 from api.missions.router import router as missions_router
+from api.moderation.router import router as moderation_router
+from api.needs.router import router as needs_router
+from api.notifications.router import router as notifications_router
+from api.notifications.router import ws_router as notifications_ws_router
+from api.ranking.router import router as ranking_router
+from api.recommendations.router import admin_router as drafts_admin_router
+from api.recommendations.router import router as recommendations_router
 from api.regions.router import router as regions_router
+from api.reports.router import router as reports_router
 from api.users.router import me_router
 from api.users.router import router as users_router
+from api.xapi.router import router as xapi_router
 
 DESCRIPTION = """
 고향으로 ON connects people with Korea's regions through missions.
@@ -32,8 +48,18 @@ def create_app() -> FastAPI:
                   docs_url=None, redoc_url=None)
     install_error_handlers(app)
     install_docs(app)
-    for router in (health_router, auth_router, me_router, users_router, regions_router, missions_router):
+    for router in (health_router, auth_router, me_router, users_router, regions_router,
+                   recommendations_router, missions_router):  # /missions/recommendations before /missions/{id}
         app.include_router(router)
+    for router in (certifications_router, credentials_router, needs_router):  # certification and needs (issue 5)
+        app.include_router(router)
+    for router in (attempts_enrol_router, attempts_router, host_router, xapi_router, ranking_router,
+                   notifications_router, notifications_ws_router):  # the mission loop (issue 3)
+        app.include_router(router)
+    app.include_router(drafts_admin_router)  # AI mission drafts and the ranker's settings (issue 4)
+    for router in (community_router, mentoring_router, moderation_router):  # the community (issue 8)
+        app.include_router(router)
+    app.include_router(reports_router)  # PDF reports (issue 6)
     return app
 
 

@@ -296,6 +296,9 @@ activity_events = Table(
     Column("source", Text, nullable=False),  # 'file:<name>', 'api', 'xapi:<client>'
     Column("ingested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_activity_events_ingested_at_brin", "ingested_at", postgresql_using="brin"),
+    # one user's events in time order: the API's badge check and the ranker's online history read it;
+    # the only secondary btree, because every index costs the bulk loader time per row
+    Index("ix_activity_events_user_id_occurred_at", "user_id", "occurred_at"),
     schema="raw",
 )
 
@@ -325,8 +328,3 @@ quarantine = Table(
     schema="raw",
 )
 
-
-# what migration 0001 creates; each domain's tables live in their own module and migration branch
-FOUNDATION_TABLES = [users, missions, mission_steps, regional_needs, demo_runs, notifications, audit_log,
-                     regions, region_units, region_population, decline_areas, places, empty_houses,
-                     activity_events, ingested_files, quarantine]

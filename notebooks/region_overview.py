@@ -21,11 +21,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from sqlalchemy import text
 
-from core.db import get_engine  # noqa: E402
+from core.db import get_engine
 
 MIN_CELL = 5
 

@@ -11,3 +11,9 @@ pytest_plugins = [
     "tests.fixtures.demo",
     "tests.fixtures.warehouse",
 ]
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that compare marts with their sources run first, before other tests add rows to the shared
+    session database (they would still pass later: `marts_fresh` rebuilds when a source changed)."""
+    items.sort(key=lambda item: 0 if "marts_fresh" in getattr(item, "fixturenames", ()) else 1)

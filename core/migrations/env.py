@@ -3,7 +3,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, text
 
-from core.tables import metadata
+from core.tables_all import metadata  # every domain's tables, so autogenerate sees them all
 
 SCHEMAS = ("app", "raw", "serving", "dagster")
 

@@ -21,3 +21,17 @@ def test_server_is_postgres_16_or_the_configured_one(engine):
     with engine.connect() as conn:
         version = int(conn.execute(text("show server_version_num")).scalar())
     assert version >= 150000
+
+
+def test_migrations_match_the_table_definitions(engine):
+    """Every table module's definitions equal what the migrations built: a forgotten migration fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from core.tables_all import metadata
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={
+            "include_schemas": True, "compare_type": True,
+            "include_name": lambda name, type_, parent: type_ != "schema" or name in ("app", "raw", "serving")})
+        assert compare_metadata(context, metadata) == []

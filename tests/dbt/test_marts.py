@@ -24,7 +24,7 @@ from psycopg.rows import dict_row
 from core.vocab import EXTINCTION_RISK_CLASSES, extinction_risk_class
 from tests.fixtures.warehouse import PSEUDONYM_SALT_DEFAULT, DbtRun, run_dbt
 
-pytestmark = pytest.mark.usefixtures("marts_built")
+pytestmark = pytest.mark.usefixtures("marts_fresh")
 
 SEOUL = ZoneInfo("Asia/Seoul")
 UISEONG = "47730"  # 의성군, a population-decline area
