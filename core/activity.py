@@ -18,6 +18,7 @@ table and INSERT … ON CONFLICT DO NOTHING instead.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import subprocess
@@ -26,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -53,6 +54,7 @@ LOCK_KEY = 4_845_120_001  # pg_advisory_xact_lock key shared by every loader of 
 QUARANTINE_CONTENT_MAX = 4096
 ANALYZE_AFTER = 10_000  # events loaded by one folder load after which the table's statistics are renewed
 ERRORS_KEPT = 100  # reasons returned to the caller (all of them are in raw.quarantine)
+LANES = 2  # files loaded at once by load_folder: one per core of the two-core machine it is sized for
 _COPY_SQL = f"copy raw.activity_events ({', '.join(COPY_COLUMNS)}) from stdin"
 
 
@@ -229,17 +231,7 @@ class ParserProcess:
     """
 
     def __init__(self, known: KnownIds) -> None:
-        tasks_read, tasks_write = os.pipe()
-        results_read, results_write = os.pipe()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", "from core.events import parser_main; parser_main()",
-             str(tasks_read), str(results_write)],
-            pass_fds=(tasks_read, results_write), env=env, cwd=ROOT, stdin=subprocess.DEVNULL)
-        os.close(tasks_read)
-        os.close(results_write)
-        self._tasks = Connection(tasks_write, readable=False)
-        self._results = Connection(results_read, writable=False)
+        self._process, self._tasks, self._results = _spawn("from core.events import parser_main; parser_main()")
         self._tasks.send(("known", known))
         self.lines = 0  # the last file's line count and bad lines, once its chunks are consumed
         self.bad: list[BadLine] = []
@@ -249,11 +241,7 @@ class ParserProcess:
         """Chunks of (ids, COPY bytes); afterwards `.lines` and `.bad` hold the file's tally."""
         self._tasks.send(("file", str(path), source, now, chunk_size))
         while True:
-            try:
-                message = self._results.recv()
-            except EOFError:
-                raise RuntimeError(f"the activity parser process ended while parsing {path.name} "
-                                   f"(exit code {self._process.poll()})") from None
+            message = self._receive(path)
             if message[0] == "chunk":
                 yield message[1].split(","), message[2]
             elif message[0] == "done":
@@ -262,16 +250,15 @@ class ParserProcess:
             else:
                 raise RuntimeError(f"the activity parser process failed on {path.name}: {message[1]}")
 
-    def close(self) -> None:
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self._tasks.send(None)
-        self._tasks.close()
-        self._results.close()
+    def _receive(self, path: Path) -> Any:
         try:
-            self._process.wait(10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+            return self._results.recv()
+        except EOFError:
+            raise RuntimeError(f"the activity parser process ended while parsing {path.name} "
+                               f"(exit code {self._process.poll()})") from None
+
+    def close(self) -> None:
+        _stop(self._process, self._tasks, self._results)
 
     def __enter__(self) -> ParserProcess:
         return self
@@ -296,14 +283,15 @@ def file_checksum(path: Path) -> str:
 
 def load_file(conn: Any, path: Path, *, known: KnownIds | None = None, chunk_size: int = CHUNK_SIZE,
               now: datetime | None = None, parser: ParserProcess | None = None,
-              in_process: bool | None = None) -> FileResult:
+              in_process: bool | None = None, exclusive: bool = False) -> FileResult:
     """Load one JSONL file, once: its events, its bad lines, and its row in raw.ingested_files.
 
     The whole file is one transaction (a savepoint if the caller holds one), so a crash leaves
     nothing half-recorded and a re-run after it starts clean. `known` lets a folder load read
     the user/mission/region ids once; `parser` lends it the folder's parser process.
     `in_process`: parse in the parser process (True) or here (False); by default, large files go to
-    the parser process.
+    the parser process. `exclusive`: keep every other loader out while this file loads (a retry after
+    a deadlock with a concurrent file load does, so that it cannot happen twice).
     """
     pg = _driver(conn)
     started = datetime.now(UTC)
@@ -312,7 +300,12 @@ def load_file(conn: Any, path: Path, *, known: KnownIds | None = None, chunk_siz
     if in_process is None:
         in_process = result.size_bytes >= PROCESS_MIN_BYTES and can_spawn()
     with pg.transaction():
-        pg.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        # file loads share the table (each one's probe misses the others' uncommitted rows, and the COPY
+        # then waits for them and falls back to ON CONFLICT); API appends exclude them; the same file
+        # twice at once waits for the first
+        pg.execute("select pg_advisory_xact_lock(%s)" if exclusive else "select pg_advisory_xact_lock_shared(%s)",
+                   [LOCK_KEY])
+        pg.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [result.checksum])
         if pg.execute("select 1 from raw.ingested_files where checksum = %s", [result.checksum]).fetchone():
             result.skipped = True
             return result
@@ -329,7 +322,7 @@ def load_file(conn: Any, path: Path, *, known: KnownIds | None = None, chunk_siz
             inline = ChunkParser(EventValidator(known, source, now=now), chunk_size)
             with path.open("rb") as f:
                 for ids, texts in inline.chunks(f):
-                    sink.write(ids, "".join(texts))
+                    sink.write(ids, b"".join(texts))
             result.line_count, bad = inline.lines, inline.bad
         rows: list[tuple[str, str, str, str]] = []
         for line in bad:
@@ -345,32 +338,165 @@ def load_file(conn: Any, path: Path, *, known: KnownIds | None = None, chunk_siz
 
 def load_folder(conn: Any, folder: Path, *, chunk_size: int = CHUNK_SIZE,
                 progress: Callable[[FileResult], None] | None = None,
-                in_process: bool | None = None) -> list[FileResult]:
-    """Every complete `*.jsonl` file of a landing folder; known ids read and the parser process
-    started once for all of them."""
+                in_process: bool | None = None, lanes: int = LANES) -> list[FileResult]:
+    """Every complete `*.jsonl` file of a landing folder, oldest name first; known ids read once.
+
+    With several large files and a connection that is not inside a transaction, the files are
+    shared among `lanes` lanes: each a parser process and its own database connection, loading
+    whole files (one transaction each). Parsing and PostgreSQL's work (COPY, the primary key and
+    the user index) then spread over every core instead of waiting on each other. Otherwise the
+    files load one after another on `conn`, in its transaction if it has one.
+
+    An event repeated in two files that load at the same time is loaded by whichever gets there
+    first (the other counts it as a duplicate), so with lanes the per-file split of loaded and
+    duplicate counts between such files can differ from a one-by-one load; the totals cannot.
+    """
     pg = _driver(conn)
     files = landing_files(folder)
     if not files:
         return []
-    known = load_known_ids(pg)
-    results = []
-    parser: ParserProcess | None = None
-    try:
-        for path in files:
-            big = in_process if in_process is not None else \
-                path.stat().st_size >= PROCESS_MIN_BYTES and can_spawn()
-            if parser is None and big:
-                parser = ParserProcess(known)
-            result = load_file(pg, path, known=known, chunk_size=chunk_size, parser=parser, in_process=big)
-            results.append(result)
-            if progress:
-                progress(result)
-    finally:
-        if parser is not None:
-            parser.close()
+    idle = pg.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with pg.transaction():
+        known = load_known_ids(pg)
+    big = [in_process if in_process is not None else p.stat().st_size >= PROCESS_MIN_BYTES and can_spawn()
+           for p in files]
+    parallel = idle and lanes > 1 and sum(big) > 1 and all(big)
+    if parallel:
+        results = _load_in_lanes(pg, files, known, chunk_size, progress, min(lanes, len(files)))
+    else:
+        results = []
+        parser: ParserProcess | None = None
+        try:
+            for path, in_parser in zip(files, big, strict=True):
+                if parser is None and in_parser:
+                    parser = ParserProcess(known)
+                result = load_file(pg, path, known=known, chunk_size=chunk_size, parser=parser,
+                                   in_process=in_parser)
+                results.append(result)
+                if progress:
+                    progress(result)
+        finally:
+            if parser is not None:
+                parser.close()
     if sum(r.loaded for r in results) >= ANALYZE_AFTER:
-        pg.execute("analyze raw.activity_events")  # plans right after a bulk load (dbt runs next) need it
+        with pg.transaction():
+            pg.execute("analyze raw.activity_events")  # plans right after a bulk load (dbt runs next) need it
     return results
+
+
+def _load_in_lanes(pg: psycopg.Connection, files: list[Path], known: KnownIds, chunk_size: int,
+                   progress: Callable[[FileResult], None] | None, lanes: int) -> list[FileResult]:
+    """Files handed out in name order to `lanes` lane processes, the next one to whichever lane is
+    done first. Each lane parses a file and COPYs it on its own connection (one transaction per
+    file, as `load_file` always does): while one lane parses, the other's PostgreSQL backend
+    loads, so both cores stay busy, and no byte of the data passes through this process."""
+    queue = list(enumerate(files))
+    results: dict[int, FileResult] = {}
+    with contextlib.ExitStack() as stack:
+        busy: dict[Any, tuple[LaneProcess, int]] = {}
+        idle = [stack.enter_context(LaneProcess(pg, known)) for _ in range(lanes)]
+        while queue or busy:
+            while queue and idle:
+                lane = idle.pop()
+                index, path = queue.pop(0)
+                lane.start(path, chunk_size)
+                busy[lane.results] = (lane, index)
+            for ready in wait(list(busy)):
+                lane, index = busy.pop(ready)
+                results[index] = lane.result()  # raises the lane's error; the ExitStack ends the lanes
+                idle.append(lane)
+                if progress:
+                    progress(results[index])
+    return [results[i] for i in range(len(files))]
+
+
+class LaneProcess:
+    """A process that loads whole files on its own connection (see `_load_in_lanes`).
+
+    Started like the parser process (a fresh interpreter, no fork); it gets the connection's
+    parameters and password through its pipe, never on its command line or in its environment.
+    """
+
+    def __init__(self, pg: psycopg.Connection, known: KnownIds) -> None:
+        self._process, self._tasks, self.results = _spawn("from core.activity import lane_main; lane_main()")
+        self._tasks.send(("connect", pg.info.dsn, pg.info.password or None, known))
+        self._path: Path | None = None
+
+    def start(self, path: Path, chunk_size: int) -> None:
+        self._path = path
+        self._tasks.send(("load", str(path), chunk_size))
+
+    def result(self) -> FileResult:
+        name = self._path.name if self._path else "a file"
+        try:
+            message = self.results.recv()
+        except EOFError:
+            raise RuntimeError(f"the activity lane process ended while loading {name} "
+                               f"(exit code {self._process.poll()})") from None
+        if message[0] != "loaded":
+            raise RuntimeError(f"the activity lane process failed on {name}: {message[1]}")
+        return message[1]  # type: ignore[no-any-return]
+
+    def __enter__(self) -> LaneProcess:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        _stop(self._process, self._tasks, self.results)
+
+
+def lane_main() -> None:
+    """Entry point of a lane process: ("connect", dsn, password, known ids) once, then
+    ("load", path, chunk_size) per file → ("loaded", FileResult) or ("error", message); None ends it."""
+    tasks, results = Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False)
+    gc.disable()  # a dict or two per line and no cycles: collections would only rescan live chunks
+    conn: psycopg.Connection | None = None
+    known: KnownIds | None = None
+    try:
+        while (task := tasks.recv()) is not None:
+            if task[0] == "connect":
+                conn = psycopg.connect(task[1], password=task[2])
+                known = task[3]
+                continue
+            path, chunk_size = Path(task[1]), task[2]
+            try:
+                assert conn is not None
+                try:
+                    result = load_file(conn, path, known=known, chunk_size=chunk_size, in_process=False)
+                except pg_errors.DeadlockDetected:  # two files holding each other's events, loaded at once:
+                    result = load_file(conn, path, known=known, chunk_size=chunk_size, in_process=False,
+                                       exclusive=True)  # again, alone; the first try rolled back entirely
+                results.send(("loaded", result))
+            except Exception as exc:  # reported to the loader, which raises it in its own process
+                results.send(("error", f"{type(exc).__name__}: {exc}"))
+            gc.collect()
+    finally:
+        if conn is not None:
+            conn.close()
+
+
+def _spawn(code: str) -> tuple[subprocess.Popen[bytes], Connection, Connection]:
+    """A fresh interpreter running `code`, with a pipe for tasks in and one for results out."""
+    tasks_read, tasks_write = os.pipe()
+    results_read, results_write = os.pipe()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    process = subprocess.Popen([sys.executable, "-c", code, str(tasks_read), str(results_write)],
+                               pass_fds=(tasks_read, results_write), env=env, cwd=ROOT, stdin=subprocess.DEVNULL)
+    os.close(tasks_read)
+    os.close(results_write)
+    return process, Connection(tasks_write, readable=False), Connection(results_read, writable=False)
+
+
+def _stop(process: subprocess.Popen[bytes], tasks: Connection, results: Connection) -> None:
+    with contextlib.suppress(BrokenPipeError, OSError):
+        tasks.send(None)
+    tasks.close()
+    results.close()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def append_events(conn: Any, events: Sequence[Mapping[str, Any]], source: str = "api",

@@ -18,8 +18,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import orjson
 
 from core.geo import KOREA_LAT, KOREA_LON
@@ -43,7 +44,27 @@ STEP_NO_MAX = 32767  # raw.activity_events.step_no is a smallint
 
 _NULL = "\\N"
 _HEX = frozenset("0123456789abcdef")
-_UUID_LOWER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
+_UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
+_UUID_LOWER = re.compile(_UUID_PATTERN).match
+
+
+class _Event(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """The common shape of a file line, decoded and type-checked by msgspec in C.
+
+    Only a first sieve: a line that fails it, or any later check of `line_check`, goes through
+    the dict path and `EventValidator.reference`, which decide (and word the reason).
+    """
+
+    event_id: Annotated[str, msgspec.Meta(pattern=_UUID_PATTERN)]
+    user_id: str
+    occurred_at: str
+    event_type: str
+    mission_id: str | None = None
+    step_no: Annotated[int, msgspec.Meta(ge=1, le=STEP_NO_MAX)] | None = None
+    region_code: str | None = None
+    lat: Annotated[float, msgspec.Meta(ge=LAT_RANGE[0], le=LAT_RANGE[1])] | None = None
+    lon: Annotated[float, msgspec.Meta(ge=LON_RANGE[0], le=LON_RANGE[1])] | None = None
+    payload: dict[str, Any] | None = None  # decoded to the values orjson gives (or refused: 1e400, bad UTF-8…)
 
 
 class EventError(ValueError):
@@ -219,6 +240,84 @@ class EventValidator:
 
         return check
 
+    def line_check(self) -> Callable[[bytes], tuple[str, bytes] | None]:
+        """The check for one raw file line in the common shape: (event_id, COPY line as bytes), or None.
+
+        None means "not sure": the caller parses the line with orjson and runs `check` (and so
+        `reference`), which decides and words the reason. This path never accepts a line the dict
+        path would reject, and renders what it accepts identically: msgspec decodes the fields
+        into typed slots in C (unknown fields, wrong JSON types, step_no and lat/lon ranges are
+        refused there), the payload is parsed and dumped by orjson exactly as the dict path does,
+        and the remaining rules are the same comparisons as `_fast_path`. The line is built as
+        bytes (orjson gives the payload as UTF-8 already), so a chunk is joined and sent without
+        widening a str to UCS-2 for one Korean payload and encoding it back.
+        """
+        decode = msgspec.json.Decoder(_Event).decode
+        users, missions, regions = self.known.users, self.known.missions, self.known.regions
+        earliest, latest = self.earliest_ts, self.latest_ts
+        fromiso, dumps = datetime.fromisoformat, orjson.dumps
+        event_types, mission_types, step_types = EVENT_TYPES, MISSION_EVENT_TYPES, STEP_EVENT_TYPES
+        reasons, null, null_bytes = FAILURE_REASONS, _NULL, _NULL.encode()
+        no_position = f"{_NULL}\t{_NULL}"
+        suffix = f"\t{self.source}\n".encode()
+
+        def check_line(raw: bytes) -> tuple[str, bytes] | None:
+            try:
+                ev = decode(raw)
+                event_id, user_id, event_type, text = ev.event_id, ev.user_id, ev.event_type, ev.occurred_at
+                if user_id not in users or event_type not in event_types:  # event_id: msgspec's pattern
+                    return None
+                at = fromiso(text)  # then the shape that PostgreSQL reads the same way (see _pg_timestamp)
+                if at.tzinfo is None or not earliest <= at.timestamp() <= latest or len(text) < 20 \
+                        or text[4:17:3] not in ("--T::", "-- ::") or "," in text \
+                        or not (text[-1] == "Z" or (text[-6] in "+-" and text[-3] == ":")):
+                    return None
+                mission_id = ev.mission_id
+                if mission_id is None:
+                    if event_type in mission_types:
+                        return None
+                    mission_id = null
+                elif mission_id not in missions:
+                    return None
+                step_no = ev.step_no
+                if step_no is None:
+                    if event_type in step_types:
+                        return None
+                    step = null
+                else:
+                    step = str(step_no)
+                region = ev.region_code
+                if region is None:
+                    region = null
+                elif region not in regions:
+                    return None
+                lat, lon = ev.lat, ev.lon
+                if lat is None and lon is None:
+                    position = no_position
+                elif lat is None or lon is None:
+                    return None
+                else:
+                    position = f"{lat!r}\t{lon!r}"
+                payload = ev.payload
+                if payload is None:
+                    if event_type == "mission_failed":
+                        return None
+                    body = null_bytes
+                elif event_type != "mission_failed" or payload.get("reason") in reasons:
+                    body = dumps(payload)
+                    if b"\\" in body:
+                        if b"\\u0000" in body:
+                            return None
+                        body = body.replace(b"\\", b"\\\\")
+                else:
+                    return None
+            except (ValueError, TypeError, OverflowError):  # msgspec's, orjson's, fromisoformat's errors,
+                return None  # bad UTF-8, an unhashable payload.reason: the dict path words the reason
+            head = f"{event_id}\t{user_id}\t{text}\t{event_type}\t{mission_id}\t{step}\t{region}\t{position}\t"
+            return event_id, head.encode() + body + suffix
+
+        return check_line
+
     def reference(self, obj: dict[str, Any]) -> tuple[str, str]:
         """A valid event → (its event_id, its COPY line). Any broken rule raises EventError."""
         if not FIELDS.issuperset(obj):
@@ -384,29 +483,34 @@ class ChunkParser:
         self.bad: list[BadLine] = []
         self.lines = 0
 
-    def chunks(self, lines: Iterable[bytes]) -> Iterator[tuple[list[str], list[str]]]:
-        check, loads, chunk_size = self.validator.check, orjson.loads, self.chunk_size
+    def chunks(self, lines: Iterable[bytes]) -> Iterator[tuple[list[str], list[bytes]]]:
+        """(event ids, COPY lines as bytes) of up to `chunk_size` valid lines at a time."""
+        fast, check, loads, chunk_size = self.validator.line_check(), self.validator.check, orjson.loads, \
+            self.chunk_size
         ids: list[str] = []
-        texts: list[str] = []
+        texts: list[bytes] = []
         number = 0
         for number, raw in enumerate(lines, start=1):
-            try:
+            got = fast(raw)
+            if got is None:  # anything unusual: the dict path decides, and words the reason
                 try:
-                    obj = loads(raw)
-                except orjson.JSONDecodeError:
-                    obj = parse_line(raw)  # raises EventError with the reason
-                if type(obj) is not dict:
-                    obj = parse_line(raw)
-                event_id, text = check(obj)
-            except EventError as exc:
-                self.bad.append(BadLine(number, f"line {number}: {exc}", exc.field, raw.rstrip(b"\r\n")))
-                continue
-            except (TypeError, ValueError, KeyError, OverflowError) as exc:  # a rule we did not foresee
-                self.bad.append(BadLine(number, f"line {number}: could not be checked ({exc})", "unexpected",
-                                        raw.rstrip(b"\r\n")))
-                continue
-            ids.append(event_id)
-            texts.append(text)
+                    try:
+                        obj = loads(raw)
+                    except orjson.JSONDecodeError:
+                        obj = parse_line(raw)  # raises EventError with the reason
+                    if type(obj) is not dict:
+                        obj = parse_line(raw)
+                    event_id, text = check(obj)
+                    got = event_id, text.encode()
+                except EventError as exc:
+                    self.bad.append(BadLine(number, f"line {number}: {exc}", exc.field, raw.rstrip(b"\r\n")))
+                    continue
+                except (TypeError, ValueError, KeyError, OverflowError) as exc:  # a rule we did not foresee
+                    self.bad.append(BadLine(number, f"line {number}: could not be checked ({exc})", "unexpected",
+                                            raw.rstrip(b"\r\n")))
+                    continue
+            ids.append(got[0])
+            texts.append(got[1])
             if len(ids) >= chunk_size:
                 yield ids, texts
                 ids, texts = [], []
@@ -434,7 +538,7 @@ def parser_worker(conn: Any) -> None:
             parser = ChunkParser(EventValidator(known, source, now=now), chunk_size)
             with open(path, "rb") as f:
                 for ids, texts in parser.chunks(f):
-                    conn.send(("chunk", ",".join(ids), "".join(texts).encode()))
+                    conn.send(("chunk", ",".join(ids), b"".join(texts)))
             conn.send(("done", parser.lines, parser.bad))
         except Exception as exc:  # report it to the loader, which raises it in its own process
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
