@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -123,7 +124,16 @@ class Catalog:
         return np.asarray(self.skills.any(axis=1))
 
     def skills_of(self, i: int) -> list[str]:
-        return [SKILLS[s] for s in np.flatnonzero(self.skills[i])]
+        return list(self.skill_names[i])
+
+    @cached_property
+    def skill_names(self) -> list[tuple[str, ...]]:
+        """Each mission's skills by name, made once: reasons and profiles ask for them millions of
+        times when precomputing, and a numpy lookup per call costs more than the whole reason."""
+        out: list[list[str]] = [[] for _ in range(len(self.ids))]
+        for m, s in zip(*np.nonzero(self.skills), strict=True):
+            out[int(m)].append(SKILLS[int(s)])
+        return [tuple(names) for names in out]
 
 
 CATALOG_SQL = """
@@ -133,6 +143,18 @@ CATALOG_SQL = """
     where m.status = 'published' and m.region_code in (select region_code from raw.regions)
     order by m.id
 """
+
+
+CATALOG_FINGERPRINT_SQL = """
+    select count(*), coalesce(sum(hashtext(id::text)::bigint), 0), max(updated_at), max(created_at)
+    from app.missions where status = 'published'
+"""
+
+
+def catalog_fingerprint(conn: Connection) -> tuple[Any, ...]:
+    """What changes when the published catalog does: how many, which (a sum of id hashes), and the
+    latest edit. One scan of app.missions: cheap enough to ask every second."""
+    return tuple(conn.execute(text(CATALOG_FINGERPRINT_SQL)).one())
 
 
 def _epoch(value: datetime | None, default: float) -> float:

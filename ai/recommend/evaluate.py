@@ -112,7 +112,7 @@ def evaluate(regions: Regions, catalog: Catalog, vectors: np.ndarray, engine: st
         evaluated = sorted(rng.choice(evaluated, size=max_users, replace=False).tolist())
     live = catalog.ends_at >= cutoff
     methods: dict[str, Callable[[list[UserProfile]], np.ndarray]] = {
-        "hybrid": lambda ps: ranker.select(ranker.score(ps, exclude_all_seen=True), K),
+        "hybrid": lambda ps: ranker.top(ps, K, exclude_all_seen=True),
         "item_knn": lambda ps: item_knn_top(ranker, ps, K),
         "popularity": lambda ps: popularity_top(ranker, ps, K),
         "random": lambda ps: random_top(ranker, ps, K, seed),

@@ -147,7 +147,7 @@ def build_profile(row: UserRow, regions: Regions, catalog: Catalog, history: Seq
     interest = [r for r in (region(c) for c in row.interest_region_codes) if r is not None]
     declared = [s for s in row.skills if s]
     shown = {s for h in history if h.outcome == "completed" and h.mission_id in catalog.index
-             for s in catalog.skills_of(catalog.index[h.mission_id])}
+             for s in catalog.skill_names[catalog.index[h.mission_id]]}
     at = now if now is not None else max((h.at for h in history), default=0.0)
     return UserProfile(
         user_id=row.user_id, user_type=row.user_type, hometown=region(row.hometown_region_code),

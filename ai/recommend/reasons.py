@@ -7,12 +7,13 @@ the missions the user did. At most MAX_REASONS, strongest first; a recommendatio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ai.recommend.data import MISSION_TYPES, SKILLS
+from ai.recommend.data import MISSION_TYPES
 from core.vocab import MISSION_TYPE_LABELS_KO, USER_TYPE_LABELS_KO, MissionType, UserType
 
 if TYPE_CHECKING:
@@ -59,7 +60,14 @@ def _region_reason(ranker: HybridRanker, profile: UserProfile, mission: int) -> 
 
 
 def _skill_reason(ranker: HybridRanker, profile: UserProfile, mission: int) -> Reason | None:
-    needed = [SKILLS[s] for s in np.flatnonzero(ranker.model.catalog.skills[mission])]
+    needed = ranker.model.catalog.skill_names[mission]
+    key = ("reason:skill", needed)
+    if key not in profile._memo:
+        profile._memo[key] = _skill_reason_for(profile, needed)
+    return profile._memo[key]  # type: ignore[return-value]
+
+
+def _skill_reason_for(profile: UserProfile, needed: Sequence[str]) -> Reason | None:
     mine = [s for s in needed if s in profile.skills]
     if not mine:
         return None
@@ -118,6 +126,35 @@ def explain(ranker: HybridRanker, profile: UserProfile, mission: int, parts: dic
 PERSONAL_PARTS = frozenset({"region", "skill", "collaborative", "mission_type"})
 REASON_PARTS = ("region", "skill", "mission_type", "content", "collaborative", "popularity", "success", "novelty",
                 "policy")
+_PERSONAL = np.array([name in PERSONAL_PARTS for name in REASON_PARTS])
+
+
+def explain_many(ranker: HybridRanker, profiles: Sequence[UserProfile], rows: Sequence[int],
+                 missions: Sequence[int], values: np.ndarray, names: Sequence[str]) -> list[list[Reason]]:
+    """`explain` for many (profile, mission) pairs at once: the order of the parts (personal first,
+    then strongest first, then the order of REASON_PARTS) is sorted for all pairs in one numpy call,
+    so only the few reasons that are kept are made in Python. `values`: (N, len(names)) parts."""
+    if not len(missions):
+        return []
+    columns = [list(names).index(name) for name in REASON_PARTS]
+    v = values[:, columns]
+    shown = v >= MIN_CONTRIBUTION
+    group = np.where(shown, np.where(_PERSONAL, 0, 1), 2)
+    order = np.lexsort((np.broadcast_to(np.arange(len(REASON_PARTS)), v.shape), -v, group), axis=1)
+    out: list[list[Reason]] = []
+    for row, mission, ranked, count in zip(rows, missions, order.tolist(), shown.sum(axis=1).tolist(), strict=True):
+        profile = profiles[row]
+        reasons: list[Reason] = []
+        for j in ranked[:count]:
+            reason = _reason(ranker, profile, mission, REASON_PARTS[j])
+            if reason is not None:
+                reasons.append(reason)
+                if len(reasons) == MAX_REASONS:
+                    break
+        if not reasons:
+            reasons.append(_reason(ranker, profile, mission, "mission_type"))  # type: ignore[arg-type]
+        out.append(reasons)
+    return out
 _FIXED = {
     "content": Reason("content", "관심사·활동과 내용이 비슷함", "Similar to your interests and activity"),
     "collaborative": Reason("collaborative", "같은 미션을 한 사람들이 함께 참여함",

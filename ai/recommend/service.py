@@ -6,15 +6,17 @@ The Dagster assets and the API both call these functions; neither holds ranking 
 
 from __future__ import annotations
 
-import json
+import gc
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import orjson
 import psycopg
 from sqlalchemy import Connection, text
 
@@ -22,6 +24,7 @@ from ai.recommend.data import (
     Catalog,
     Regions,
     UserRow,
+    catalog_fingerprint,
     load_catalog,
     load_checkins,
     load_history,
@@ -37,7 +40,7 @@ from ai.recommend.ranker import DEFAULT_K, HybridRanker, Recommendation, Weights
 RANKER_VERSION = "hybrid-1"
 POLICY_WEIGHT_KEY = "policy_weight"
 POLICY_WEIGHT_RANGE = (0.0, 2.0)
-PRECOMPUTE_CELLS = 2_000_000  # users × missions scored at once: ~8 MB per part, fits the caches better than more
+PRECOMPUTE_CELLS = 2_560_000  # users × missions scored at once: ~10 MB per (B, M) array
 Progress = Callable[[str], None]
 
 
@@ -78,24 +81,34 @@ class RecommenderState:
     engine: Any
     users: dict[str, UserRow]
     loaded_at: float
+    fingerprint: tuple[Any, ...] = ()  # of the published catalog it was loaded with
+    _rankers: dict[float | None, HybridRanker] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def catalog(self) -> Catalog:
         return self.model.catalog
 
     def ranker(self, policy_weight: float | None = None) -> HybridRanker:
-        return HybridRanker(self.model, Weights().with_policy(policy_weight), self.engine)
+        """The ranker for a policy weight, made once: it sums the per-mission parts at construction,
+        which is most of the work an online request would otherwise repeat."""
+        ranker = self._rankers.get(policy_weight)
+        if ranker is None:
+            ranker = self._rankers[policy_weight] = HybridRanker(self.model, Weights().with_policy(policy_weight),
+                                                                 self.engine)
+        return ranker
 
 
 def load_state(conn: Connection, engine: Any, store: Any | None = None) -> RecommenderState:
     """Regions, the published catalog with its vectors, and the model fitted on all history."""
+    fingerprint = catalog_fingerprint(conn)  # first: a change while loading is seen at the next check
     regions = load_regions(conn)
     history = load_history(conn)
     catalog = load_catalog(conn, regions, places_taken(history))
     users = {u.user_id: u for u in load_users(conn) if u.user_id}
     vectors = mission_vectors(catalog, engine, store)
     model = fit_model(regions, catalog, vectors, engine_label(engine), history, users, load_success_counts(conn))
-    return RecommenderState(regions=regions, model=model, engine=engine, users=users, loaded_at=time.time())
+    return RecommenderState(regions=regions, model=model, engine=engine, users=users, loaded_at=time.time(),
+                            fingerprint=fingerprint)
 
 
 def get_policy_weight(conn: Connection) -> float | None:
@@ -141,6 +154,26 @@ def _copy_rows(cur: psycopg.Cursor, rows: list[tuple[Any, ...]]) -> None:
             copy.write_row(row)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while ranking in bulk: the ranker makes millions of small,
+    acyclic objects (reasons, parts, rows), and each collection would walk every object already
+    loaded (all users and their history), which cost more than the ranking itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def copy_row(user_id: str, rec: Recommendation, label: str, generated: datetime) -> tuple[Any, ...]:
+    """One serving.recommendations row (parts as JSON text, which COPY casts to jsonb)."""
+    return (user_id, rec.rank, rec.mission_id, rec.score, orjson.dumps(rec.parts).decode(), rec.reasons_ko,
+            rec.reasons_en, label, generated)
+
+
 def precompute(conn: Connection, state: RecommenderState, user_ids: Sequence[str] | None = None,
                k: int = DEFAULT_K, now: float | None = None, progress: Progress | None = None,
                history: Sequence[Any] | None = None) -> dict[str, int]:
@@ -166,7 +199,7 @@ def precompute(conn: Connection, state: RecommenderState, user_ids: Sequence[str
     label = engine_label(state.engine)
     written = 0
     step = max(50, min(1000, PRECOMPUTE_CELLS // max(1, len(state.catalog))))
-    with pg.cursor() as cur:
+    with pg.cursor() as cur, _collector_paused():
         if user_ids is None:
             cur.execute("delete from serving.recommendations where not (user_id = any(%s::uuid[]))", [ids])
         for start in range(0, len(ids), step):
@@ -174,8 +207,8 @@ def precompute(conn: Connection, state: RecommenderState, user_ids: Sequence[str
             profiles = [build_profile(state.users[u], state.regions, state.catalog, by_user.get(u, []),
                                       checkins.get(u, []), now=now) for u in batch if u in state.users]
             results = ranker.recommend(profiles, k)
-            rows = [(p.user_id, r.rank, r.mission_id, r.score, json.dumps(r.parts), r.reasons_ko, r.reasons_en,
-                     label, generated) for p, recs in zip(profiles, results, strict=True) for r in recs]
+            rows = [copy_row(p.user_id, r, label, generated)  # type: ignore[arg-type]
+                    for p, recs in zip(profiles, results, strict=True) for r in recs]
             cur.execute("delete from serving.recommendations where user_id = any(%s::uuid[])", [batch])
             _copy_rows(cur, rows)
             written += len(rows)
@@ -186,20 +219,33 @@ def precompute(conn: Connection, state: RecommenderState, user_ids: Sequence[str
 
 # ---------------------------------------------------------------------------------- process cache
 _STATE: dict[str, RecommenderState] = {}
+_CHECKED: dict[str, float] = {}
 _STATE_LOCK = threading.Lock()
-STATE_TTL_S = 300.0
+STATE_TTL_S = 300.0  # history-based parts (popularity, co-participation, places taken) age this long at most
+CATALOG_CHECK_S = 1.0  # the catalog's fingerprint is read at most this often per process
 
 
 def cached_state(key: str, loader: Callable[[], RecommenderState], ttl: float = STATE_TTL_S,
-                 refresh: bool = False) -> RecommenderState:
-    """A state per database, reloaded after `ttl` seconds (the API serves many requests from one)."""
+                 refresh: bool = False, fingerprint: Callable[[], tuple[Any, ...]] | None = None
+                 ) -> RecommenderState:
+    """A state per database, kept by the process (the API serves many requests from one): the
+    mission matrices, vectors and rankers are made once. Reloaded after `ttl` seconds, and as soon as
+    the published catalog changes (`fingerprint`, checked at most every CATALOG_CHECK_S), so an
+    approved or closed mission is ranked right away."""
     with _STATE_LOCK:
         state = _STATE.get(key)
-        if state is None or refresh or time.time() - state.loaded_at > ttl:
+        now = time.time()
+        stale = state is None or refresh or now - state.loaded_at > ttl
+        if not stale and fingerprint is not None and now - _CHECKED.get(key, 0.0) >= CATALOG_CHECK_S:
+            _CHECKED[key] = now
+            stale = fingerprint() != state.fingerprint  # type: ignore[union-attr]
+        if stale:
             state = _STATE[key] = loader()
-        return state
+            _CHECKED[key] = time.time()
+        return state  # type: ignore[return-value]
 
 
 def clear_cached_state() -> None:
     with _STATE_LOCK:
         _STATE.clear()
+        _CHECKED.clear()

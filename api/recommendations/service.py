@@ -14,7 +14,7 @@ from ai.embeddings import get_embeddings
 from ai.generate.drafts import StoredDraft, save_drafts
 from ai.generate.retrieve import retrieve
 from ai.generate.writer import chat_model, write_drafts
-from ai.recommend.data import UserRow
+from ai.recommend.data import UserRow, catalog_fingerprint
 from ai.recommend.profile import Constraints
 from ai.recommend.ranker import Recommendation, Weights
 from ai.recommend.service import (
@@ -47,7 +47,7 @@ def state(conn: Connection) -> RecommenderState:
     def load() -> RecommenderState:
         store = vector_store()
         return load_state(conn, store.engine, store)
-    return cached_state(database_url(), load)
+    return cached_state(database_url(), load, fingerprint=lambda: catalog_fingerprint(conn))
 
 
 def precomputed(conn: Connection, user_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
