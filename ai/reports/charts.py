@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import matplotlib
 
@@ -27,12 +27,26 @@ MUTED = "#b8c4ce"
 MM = 1 / 25.4  # inches per millimetre
 
 
-@dataclass(frozen=True)
 class Chart:
-    """An SVG chart and the alt text that says what it shows."""
+    """An SVG chart and the alt text that says what it shows, drawn when its SVG is first needed.
 
-    svg: str
-    alt: str
+    Gathering a document's context also yields its inputs hash; when the hash says the stored PDF is
+    still current (ai.reports.index), the charts are never drawn.
+    """
+
+    __slots__ = ("_draw", "_svg", "alt")
+
+    def __init__(self, draw: Callable[[], str] | str, alt: str) -> None:
+        self._draw = None if isinstance(draw, str) else draw
+        self._svg = draw if isinstance(draw, str) else None
+        self.alt = alt
+
+    @property
+    def svg(self) -> str:
+        if self._svg is None:
+            assert self._draw is not None
+            self._svg, self._draw = self._draw(), None
+        return self._svg
 
     @property
     def data_url(self) -> str:
@@ -73,6 +87,11 @@ def any_shown(values: Sequence[float | None]) -> bool:
 def hbar(labels: Sequence[str], values: Sequence[float | None], unit: str, alt: str, *,
          width_mm: float = 160, highlight: int | None = None, digits: int = 0) -> Chart:
     """Horizontal bars, largest at the top of the input order; hidden values print MARK at the axis."""
+    return Chart(partial(_hbar, list(labels), list(values), unit, width_mm, highlight, digits), alt)
+
+
+def _hbar(labels: list[str], values: list[float | None], unit: str, width_mm: float, highlight: int | None,
+          digits: int) -> str:
     height = max(28.0, 7.5 * len(labels) + 12)
     widest = max((len(label) for label in labels), default=2)
     fig = _figure(width_mm, height, left_mm=min(40.0, 4 + 3.2 * widest))
@@ -90,12 +109,18 @@ def hbar(labels: Sequence[str], values: Sequence[float | None], unit: str, alt: 
                 fontsize=7.5, color="#222222")
     ax.set_yticks(positions, labels)
     ax.set_xlim(0, top * 1.18)
-    return Chart(_svg(fig), alt)
+    return _svg(fig)
 
 
 def vbar(labels: Sequence[str], series: dict[str, Sequence[float | None]], unit: str, alt: str, *,
          width_mm: float = 165, height_mm: float = 58) -> Chart:
     """Grouped vertical bars (e.g. completed and failed missions per month)."""
+    return Chart(partial(_vbar, list(labels), {k: list(v) for k, v in series.items()}, unit, width_mm, height_mm),
+                 alt)
+
+
+def _vbar(labels: list[str], series: dict[str, list[float | None]], unit: str, width_mm: float,
+          height_mm: float) -> str:
     fig = _figure(width_mm, height_mm, left_mm=14, bottom_mm=8)
     ax = fig.add_subplot()
     _style(ax)
@@ -114,12 +139,18 @@ def vbar(labels: Sequence[str], series: dict[str, Sequence[float | None]], unit:
     if count > 1:
         ax.legend(fontsize=7, frameon=False, ncols=count, loc="upper left")
     ax.set_ylim(0, max([v or 0 for values in series.values() for v in values] + [1]) * 1.25)
-    return Chart(_svg(fig), alt)
+    return _svg(fig)
 
 
 def lines(labels: Sequence[str], series: dict[str, Sequence[float | None]], unit: str, alt: str, *,
           width_mm: float = 165, height_mm: float = 58) -> Chart:
     """Lines over time; a hidden month is a gap (and MARK under the axis), not a drop to zero."""
+    return Chart(partial(_lines, list(labels), {k: list(v) for k, v in series.items()}, unit, width_mm, height_mm),
+                 alt)
+
+
+def _lines(labels: list[str], series: dict[str, list[float | None]], unit: str, width_mm: float,
+           height_mm: float) -> str:
     fig = _figure(width_mm, height_mm, left_mm=14, bottom_mm=8)
     ax = fig.add_subplot()
     _style(ax)
@@ -135,4 +166,4 @@ def lines(labels: Sequence[str], series: dict[str, Sequence[float | None]], unit
     ax.set_ylabel(unit, fontsize=7.5)
     if len(series) > 1:
         ax.legend(fontsize=7, frameon=False, ncols=len(series), loc="upper left")
-    return Chart(_svg(fig), alt)
+    return _svg(fig)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import shapely
+from matplotlib.collections import PolyCollection
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.strtree import STRtree
 from sqlalchemy import Connection, text
@@ -95,15 +97,22 @@ def _polygons(geom: shapely.Geometry) -> list[Polygon]:
     return [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon)]
 
 
-def _draw(ax: Any, geom: shapely.Geometry, face: str, edge: str, width: float, kx: float) -> None:
-    for poly in _polygons(geom):
-        xs, ys = poly.exterior.xy
-        ax.fill([x * kx for x in xs], list(ys), facecolor=face, edgecolor=edge, linewidth=width)
+def _draw(ax: Any, geoms: list[shapely.Geometry], face: str, edge: str, width: float, kx: float,
+          zorder: float = 1) -> None:
+    """Fill the polygons as one collection: no per-patch data limits (the view is set explicitly), one SVG group."""
+    outlines = [[(x * kx, y) for x, y in poly.exterior.coords] for geom in geoms for poly in _polygons(geom)]
+    if outlines:
+        ax.add_collection(PolyCollection(outlines, facecolors=face, edgecolors=edge, linewidths=width,
+                                         zorder=zorder), autolim=False)
 
 
 def region_map(atlas: Atlas, code: str, cells: list[Cell], alt: str, *, width_mm: float = 165,
                height_mm: float = 120) -> Chart:
     """The region (filled), its neighbours (grey, named) and the activity cells (dots sized by people)."""
+    return Chart(partial(_region_map, atlas, code, list(cells), width_mm, height_mm), alt)
+
+
+def _region_map(atlas: Atlas, code: str, cells: list[Cell], width_mm: float, height_mm: float) -> str:
     region = atlas.shapes[code]
     lat0 = region.centroid.y
     kx = math.cos(math.radians(lat0))  # equirectangular: kilometres look like kilometres
@@ -113,15 +122,17 @@ def region_map(atlas: Atlas, code: str, cells: list[Cell], alt: str, *, width_mm
     minx, miny, maxx, maxy = region.bounds
     pad_x, pad_y = (maxx - minx) * 0.18, (maxy - miny) * 0.18
     view = shapely.box(minx - pad_x, miny - pad_y, maxx + pad_x, maxy + pad_y)
-    for other in atlas.neighbours(code):
-        geom = atlas.shapes[other]
-        _draw(ax, geom, "#eef1f4", "#9aa5b1", 0.6, kx)
+    # neighbours cut to just outside the view: what lies beyond the frame would only be invisible path nodes
+    frame = view.buffer(max(pad_x, pad_y) * 0.2, join_style="mitre").bounds
+    around = {other: shapely.clip_by_rect(atlas.shapes[other], *frame) for other in atlas.neighbours(code)}
+    _draw(ax, [geom for geom in around.values() if not geom.is_empty], "#eef1f4", "#9aa5b1", 0.6, kx)
+    for other, geom in around.items():
         label_at = geom.intersection(view)
         if not label_at.is_empty and label_at.area > view.area * 0.02:
             point = label_at.representative_point()
             ax.text(point.x * kx, point.y, atlas.names[other], ha="center", va="center", fontsize=7,
                     color="#6b7785")
-    _draw(ax, region, "#dcebf5", "#1f3f5b", 1.4, kx)
+    _draw(ax, [region], "#dcebf5", "#1f3f5b", 1.4, kx, zorder=2)
     if cells:
         biggest = max(c.people for c in cells)
         ax.scatter([c.lon * kx for c in cells], [c.lat for c in cells],
@@ -135,7 +146,7 @@ def region_map(atlas: Atlas, code: str, cells: list[Cell], alt: str, *, width_mm
     ax.set_xlim((minx - pad_x) * kx, (maxx + pad_x) * kx)
     ax.set_ylim(miny - pad_y, maxy + pad_y)
     ax.set_aspect("equal")
-    return Chart(_svg(fig), alt)
+    return _svg(fig)
 
 
 def _scale_bar(ax: Any, x: float, y: float, lat0: float, kx: float, span_deg: float) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import os
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ai.reports import fonts
@@ -127,11 +129,46 @@ class RenderedPdf:
     fetched: tuple[str, ...]
 
 
-def html_to_pdf(html: str, fetcher: TemplateOnlyFetcher | None = None) -> RenderedPdf:
-    """Lay out and write the PDF; base URL = the templates folder, so `style.css` and `fonts/…` resolve there."""
+@dataclass(frozen=True)
+class HouseStyle:
+    """style.css parsed once, and the font configuration its @font-face rules registered NanumGothic in.
+
+    Parsing the stylesheet and loading three NanumGothic files into fontconfig cost more than laying out a
+    short document, so a process does it once and every report reuses both (Pango's glyph caches stay
+    warm too). The fonts are fetched through the same TemplateOnlyFetcher as everything else.
+    """
+
+    css: CSS
+    font_config: FontConfiguration
+    fetched: tuple[str, ...]
+
+
+_HOUSE: dict[int, HouseStyle] = {}  # by process id: a forked worker builds its own (fontconfig state is per process)
+
+
+def house_style() -> HouseStyle:
+    pid = os.getpid()
+    if pid not in _HOUSE:
+        fetcher = TemplateOnlyFetcher()
+        font_config = FontConfiguration()
+        css = CSS(filename=str(TEMPLATES_DIR / "style.css"), base_url=str(TEMPLATES_DIR) + "/",
+                  url_fetcher=fetcher, font_config=font_config)
+        _HOUSE.clear()
+        _HOUSE[pid] = HouseStyle(css, font_config, tuple(fetcher.served))
+    return _HOUSE[pid]
+
+
+def html_to_pdf(html: str, fetcher: TemplateOnlyFetcher | None = None, *, house: bool = False) -> RenderedPdf:
+    """Lay out and write the PDF; base URL = the templates folder, so `style.css` and `fonts/…` resolve there.
+
+    With `house`, the process's parsed style.css and font configuration are applied (the report templates
+    do not link the stylesheet themselves); without it, the HTML's own links are fetched (through `fetcher`).
+    """
     fetcher = fetcher or TemplateOnlyFetcher()
+    style = house_style() if house else None
+    options: dict[str, Any] = {} if style is None else {"stylesheets": [style.css], "font_config": style.font_config}
     try:
-        document = HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=fetcher).render()
+        document = HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=fetcher).render(**options)
     except RefusedResource as exc:
         raise ReportRenderError(str(exc)) from exc
     except FatalURLFetchingError as exc:  # WeasyPrint wraps the refusal; keep its reason
@@ -139,8 +176,10 @@ def html_to_pdf(html: str, fetcher: TemplateOnlyFetcher | None = None) -> Render
         raise ReportRenderError(f"{exc}: {cause}") from exc
     out = io.BytesIO()
     document.write_pdf(out)
-    return RenderedPdf(out.getvalue(), len(document.pages), tuple(fetcher.served))
+    served = (style.fetched if style else ()) + tuple(fetcher.served)
+    return RenderedPdf(out.getvalue(), len(document.pages), served)
 
 
 def render_pdf(template: str, context: dict[str, Any]) -> RenderedPdf:
-    return html_to_pdf(render_html(template, context))
+    """A report template to PDF, with the house style (style.css and NanumGothic) loaded once per process."""
+    return html_to_pdf(render_html(template, context), house=True)
