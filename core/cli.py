@@ -125,6 +125,40 @@ def demo(
     generate(spec, url=url, settings=_settings(), force=force, progress=_say)
 
 
+@app.command("demo-extras")
+def demo_extras(
+    seed: int = typer.Option(20261125, help="random seed; the same seed gives the same data"),
+    force: bool = typer.Option(False, help="make them again even if the demo already has them"),
+) -> None:
+    """The demo users' community and skill certifications (after their activity is loaded)."""
+    from core.db import get_engine
+    from core.demo.extras import seed_extras
+
+    result = seed_extras(get_engine(_url()), seed=seed, settings=_settings(), force=force)
+    if result.skipped:
+        _say("demo extras: the demo community and certifications exist; skipping (use --force to remake them)")
+        return
+    # the marts stand on these rows too: the next materialize_all must run even if no file changed
+    (_settings().var_dir / "state" / "materialize_all.json").unlink(missing_ok=True)
+    c, k = result.community, result.certifications
+    _say(f"demo extras: {c['posts']:,} posts, {c['comments']:,} comments, {c['mentorships']:,} mentorships, "
+         f"{c['reports']:,} reports; {k['submissions']:,} certification submissions by {k['users']:,} users "
+         f"({result.seconds:.0f}s)")
+
+
+@app.command()
+def badges(action: str = typer.Argument("check", help="compile: write the dbt SQL from dbt/badges.yml; "
+                                                      "check: fail when it is not current")) -> None:
+    """Compile the badge rules (dbt/badges.yml) into the awards model, or check it is current."""
+    from core.badges import main as badges_main
+
+    if action not in ("compile", "check"):
+        raise typer.BadParameter("use compile or check")
+    code = badges_main([action])
+    if code:
+        raise typer.Exit(code)
+
+
 # ------------------------------------------------------------------------------------ dagster
 @app.command("dbt-prepare")
 def dbt_prepare() -> None:
@@ -192,7 +226,14 @@ def materialize(
         return
     _say(f"{job}: materializing through Dagster (progress below)")
     t0 = time.monotonic()
-    cmd = [str(BIN / "dagster"), "job", "execute", "-m", "pipelines.definitions", "-j", job]
+    # in one process: a step per subprocess would import the whole code location once per step
+    run_config = {"execution": {"config": {"in_process": {}}},
+                  "loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    config_file = state.parent / "run_config.json"  # JSON is YAML: `dagster job execute -c` reads it
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(json.dumps(run_config))
+    cmd = [str(BIN / "dagster"), "job", "execute", "-m", "pipelines.definitions", "-j", job,
+           "-c", str(config_file)]
     result = subprocess.run(cmd, env=_dagster_env(url), cwd=ROOT)
     if result.returncode != 0:
         _say(f"{job} failed (exit {result.returncode}); see the log above and the Dagster UI")
@@ -290,6 +331,9 @@ def up(
         # the regional data first: the demo population is built on its places and regions
         materialize(force=False, job="ingest_regions")
         demo(users=users, missions=missions, events=events, seed=seed, force=False)
+        # the community and certifications are dated inside the demo's history: its events first
+        materialize(force=False, job="ingest_activity")
+        demo_extras(seed=seed, force=False)
         materialize(force=False, job="materialize_all")
         _say(f"ready in {time.monotonic() - t0:.0f}s")
         if serve_after:

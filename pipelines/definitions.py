@@ -1,28 +1,33 @@
-"""The Dagster code location: one Definitions object merged from per-domain pieces."""
+"""The Dagster code location: one Definitions object merged from per-domain pieces.
+
+Domains are imported as modules (not their `defs` names), so this module holds exactly one
+Definitions object at module scope, which is what Dagster's module loading requires.
+"""
 
 from __future__ import annotations
 
 from dagster import Definitions
 
-from assets.certify import defs as certify_defs
-from assets.community import defs as community_defs
-from assets.ingest.activity import defs as activity_defs
-from assets.ingest.regions import defs as regions_defs
-from assets.loop import defs as loop_defs
-from assets.recommend import defs as recommend_defs
-from assets.report import defs as report_defs
-from assets.warehouse import defs as warehouse_defs
+import assets.certify
+import assets.community
+import assets.ingest.activity
+import assets.ingest.regions
+import assets.loop
+import assets.recommend
+import assets.report
+import assets.warehouse
 from pipelines.jobs import JOBS
 from pipelines.resources import RESOURCES
+from pipelines.schedules import SCHEDULES
 
 defs = Definitions.merge(
-    Definitions(jobs=JOBS, resources=RESOURCES),
-    regions_defs,
-    activity_defs,
-    warehouse_defs,
-    loop_defs,
-    certify_defs,
-    recommend_defs,
-    community_defs,
-    report_defs,
+    Definitions(jobs=JOBS, schedules=SCHEDULES, resources=RESOURCES),
+    assets.ingest.regions.defs,
+    assets.ingest.activity.defs,
+    assets.warehouse.defs,
+    assets.loop.defs,
+    assets.certify.defs,
+    assets.recommend.defs,
+    assets.community.defs,
+    assets.report.defs,
 )

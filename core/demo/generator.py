@@ -33,6 +33,8 @@ from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from core.accounts import create_users, hash_password
 from core.catalog import NewNeed, create_missions, create_needs
+from core.certify_demo import remove_demo_certifications
+from core.community_demo import remove_demo_community
 from core.db import database_url, get_engine
 from core.demo.behaviour import KST, Outcomes, Simulation, anchor_window
 from core.demo.ids import uuid4_from
@@ -48,6 +50,7 @@ from core.demo.population import (
 )
 from core.demo.reference import Reference, read_reference
 from core.settings import Settings, get_settings
+from core.storage import ObjectStorage, storage_for
 from core.tables import demo_runs
 
 Progress = Callable[[str], None]
@@ -233,8 +236,11 @@ def _same_spec(run: dict, spec: DemoSpec) -> bool:
             and run["missions_count"] == spec.missions and run["events_count"] == spec.events)
 
 
-def remove_previous_demo(conn: Connection, landing_dir: Path) -> int:
-    """Take the previous demo out: its landing files, the events loaded from them, its app rows."""
+def remove_previous_demo(conn: Connection, landing_dir: Path, storage: ObjectStorage | None = None) -> int:
+    """Take the previous demo out: its landing files, the events loaded from them, its app rows, and
+    what the demo extras made on them (certifications with their evidence in `storage`, the community)."""
+    remove_demo_certifications(conn, storage)
+    remove_demo_community(conn)
     runs: list[list[str]] = list(conn.execute(select(demo_runs.c.landing_files)).scalars())
     files = sorted({name for names in runs for name in names})
     sources = [f"file:{name}" for name in files]
@@ -287,7 +293,7 @@ def generate(spec: DemoSpec, url: str | None = None, settings: Settings | None =
     landing = settings.landing_dir
     landing.mkdir(parents=True, exist_ok=True)
     with engine.begin() as conn:
-        removed = remove_previous_demo(conn, landing)
+        removed = remove_previous_demo(conn, landing, storage_for(settings))
         if removed:
             say(f"demo: replaced the previous demo ({removed:,} accounts, its missions, files and events)")
         run_id = _write_app_rows(conn, plan, password_hash)
