@@ -75,3 +75,21 @@ def test_lineage_runs_from_landing_files_to_the_marts() -> None:
     assert "raw/activity_events" in upstream("marts/fct_mission_attempts")
     assert "raw/regions" in upstream("marts/dim_region")
     assert "marts/fct_badge_awards" in upstream("app/badge_awards")
+
+
+def test_monthly_reports_request_every_region_for_the_month_just_ended() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from dagster import build_schedule_context
+
+    from assets.report import REGION_CODES, monthly_reports
+    from pipelines.definitions import defs
+
+    context = build_schedule_context(scheduled_execution_time=datetime(2026, 12, 2, 6, tzinfo=ZoneInfo("Asia/Seoul")),
+                                     repository_def=defs.get_repository_def())
+    requests = list(monthly_reports.evaluate_tick(context).run_requests or [])
+    assert len(requests) == len(REGION_CODES) == 229
+    assert {r.partition_key.keys_by_dimension["month"] for r in requests} == {"2026-11-01"}
+    assert {r.partition_key.keys_by_dimension["region"] for r in requests} == set(REGION_CODES)
+    assert len({r.run_key for r in requests}) == 229
