@@ -5,14 +5,14 @@ Every file is recorded in `raw.ingested_files` by its sha256 (a file seen before
 every bad line goes to `raw.quarantine` with its file, line number and reason; bad lines never
 stop good ones.
 
-How it stays fast (a million events per demo load): lines are parsed by orjson and checked by
+How it stays fast (a million events per demo load): lines are decoded by msgspec and checked by
 hand-written rules (core/events.py), in chunks; each chunk's ids are probed against the primary
-key and the new rows are COPY'd straight into the table, under an advisory lock that serialises
-loaders so the probe stays true until the COPY is done. A large file is parsed in a separate
-process, one chunk ahead, while this process feeds PostgreSQL the previous chunk: parsing uses one
-core, PostgreSQL the other, and neither waits on a GIL shared with the other. Should a unique
-violation still happen (a writer that does not take the lock), the chunk goes through a temporary
-table and INSERT … ON CONFLICT DO NOTHING instead.
+key and the new rows are COPY'd straight into the table. Large files load in two lanes (a parser
+process and a connection each), so parsing and PostgreSQL's work spread over both cores. Loaders,
+files and API requests alike, take a shared advisory lock and never wait on each other: when a
+probe misses another transaction's uncommitted row, the COPY waits for it and, on the unique
+violation, the chunk goes through a temporary table and INSERT … ON CONFLICT DO NOTHING instead.
+Only a file load retrying after a deadlock takes the lock exclusively.
 """
 
 from __future__ import annotations
@@ -301,7 +301,7 @@ def load_file(conn: Any, path: Path, *, known: KnownIds | None = None, chunk_siz
         in_process = result.size_bytes >= PROCESS_MIN_BYTES and can_spawn()
     with pg.transaction():
         # file loads share the table (each one's probe misses the others' uncommitted rows, and the COPY
-        # then waits for them and falls back to ON CONFLICT); API appends exclude them; the same file
+        # then waits for them and falls back to ON CONFLICT); API appends share it too; the same file
         # twice at once waits for the first
         pg.execute("select pg_advisory_xact_lock(%s)" if exclusive else "select pg_advisory_xact_lock_shared(%s)",
                    [LOCK_KEY])
@@ -513,7 +513,10 @@ def append_events(conn: Any, events: Sequence[Mapping[str, Any]], source: str = 
         return counts
     normalised = [normalise_event(e) for e in events]
     with pg.transaction():
-        pg.execute("select pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        # shared, as file loads take it: concurrent requests never wait on each other (an id that another
+        # uncommitted transaction holds makes the COPY wait for it, then fall back to ON CONFLICT); only a
+        # file load retrying alone after a deadlock excludes them. The lock lasts to the caller's commit.
+        pg.execute("select pg_advisory_xact_lock_shared(%s)", [LOCK_KEY])
         validator = EventValidator(_known_ids_for(pg, normalised), source, now=now)
         sink = _Sink(pg, counts)
         rows: list[tuple[str, str, str, str]] = []
