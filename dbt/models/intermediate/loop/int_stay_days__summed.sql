@@ -4,6 +4,11 @@
 -- is cut at Korean midnights: an evening that runs past midnight counts on both days, each for its
 -- own part. stay_reached_at is the moment the day's presence reached the threshold (the time a
 -- stay-day badge is earned).
+-- minutes_present is in (0, 1440] by construction: the merged islands of a user and 시군구 are
+-- disjoint (intervals are collapsed per start first, so the island numbering never depends on how
+-- ties are sorted) and each piece lies inside its Korean day; a day whose presence rounds to 0.0
+-- minutes (the API writes a unit's proofs a microsecond apart, an interval may overrun midnight by
+-- a second) is no present day and has no row.
 with
 
 intervals as (
@@ -18,6 +23,19 @@ decline_areas as (
     select * from {{ ref('stg_raw__decline_areas') }}
 ),
 
+starts as (
+    -- one row per start (the longest interval from it): started_at orders each user and 시군구
+    -- uniquely, so the two windows below see the rows in the same order
+    select
+        user_id,
+        region_code,
+        started_at,
+        max(ended_at) as ended_at
+    from intervals
+    where ended_at > started_at
+    group by user_id, region_code, started_at
+),
+
 ordered as (
     select
         user_id,
@@ -26,10 +44,10 @@ ordered as (
         ended_at,
         max(ended_at) over (
             partition by user_id, region_code
-            order by started_at, ended_at
+            order by started_at
             rows between unbounded preceding and 1 preceding
         ) as previous_ended_at
-    from intervals
+    from starts
 ),
 
 flagged as (
@@ -44,7 +62,7 @@ numbered as (
         *,
         sum(starts_island) over (
             partition by user_id, region_code
-            order by started_at, ended_at
+            order by started_at
             rows between unbounded preceding and current row
         ) as island_no
     from flagged
@@ -106,7 +124,7 @@ daily as (
         user_id,
         region_code,
         stay_date,
-        sum(piece_minutes) as minutes_present,
+        sum(piece_minutes) as exact_minutes,
         min(piece_started_at) as first_present_at,
         max(piece_ended_at) as last_present_at,
         min(
@@ -120,21 +138,29 @@ daily as (
     group by user_id, region_code, stay_date
 ),
 
+rounded as (
+    select
+        *,
+        round(exact_minutes::numeric, 1) as minutes_present
+    from daily
+),
+
 final as (
     select
-        daily.user_id,
-        daily.region_code,
+        rounded.user_id,
+        rounded.region_code,
         regions.sido_code,
         coalesce(decline_areas.area_category = 'decline', false) as is_decline_area,
-        daily.stay_date,
-        round(daily.minutes_present::numeric, 1) as minutes_present,
-        daily.minutes_present >= {{ loop_rule('stay_day_minutes') }} as is_stay_day,
-        daily.stay_reached_at,
-        daily.first_present_at,
-        daily.last_present_at
-    from daily
-    left join regions on daily.region_code = regions.region_code
-    left join decline_areas on daily.region_code = decline_areas.region_code
+        rounded.stay_date,
+        rounded.minutes_present,
+        rounded.exact_minutes >= {{ loop_rule('stay_day_minutes') }} as is_stay_day,
+        rounded.stay_reached_at,
+        rounded.first_present_at,
+        rounded.last_present_at
+    from rounded
+    left join regions on rounded.region_code = regions.region_code
+    left join decline_areas on rounded.region_code = decline_areas.region_code
+    where rounded.minutes_present > 0
 )
 
 select * from final
