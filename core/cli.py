@@ -13,6 +13,7 @@ this module only starts them, so `core` stays free of FastAPI and Dagster import
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -130,7 +131,7 @@ def demo_extras(
     seed: int = typer.Option(20261125, help="random seed; the same seed gives the same data"),
     force: bool = typer.Option(False, help="make them again even if the demo already has them"),
 ) -> None:
-    """The demo users' community and skill certifications (after their activity is loaded)."""
+    """The demo users' community, skill certifications and recommendations (after their activity is loaded)."""
     from core.db import get_engine
     from core.demo.extras import seed_extras
 
@@ -140,9 +141,10 @@ def demo_extras(
         return
     # the marts stand on these rows too: the next materialize_all must run even if no file changed
     (_settings().var_dir / "state" / "materialize_all.json").unlink(missing_ok=True)
-    c, k = result.community, result.certifications
+    c, k, r = result.community, result.certifications, result.recommendations
     _say(f"demo extras: {c['posts']:,} posts, {c['comments']:,} comments, {c['mentorships']:,} mentorships, "
-         f"{c['reports']:,} reports; {k['submissions']:,} certification submissions by {k['users']:,} users "
+         f"{c['reports']:,} reports; {k['submissions']:,} certification submissions by {k['users']:,} users; "
+         f"{r.get('rows', 0):,} recommendations for {r.get('users', 0):,} users as of {r.get('as_of')} "
          f"({result.seconds:.0f}s)")
 
 
@@ -258,6 +260,14 @@ def _wait_http(url: str, seconds: float) -> bool:
     return False
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
 @app.command()
 def serve(
     api: bool = typer.Option(True, help="serve the API"),
@@ -305,10 +315,16 @@ def serve(
         for _name, proc in children:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
         for _name, proc in children:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.1, deadline - time.monotonic()))
+        # what outlives its leader (Dagster's gRPC code servers, run workers, uvicorn's workers) is in
+        # the leader's process group: it gets until the deadline, then is killed, so nothing is left
+        for _name, proc in children:
+            while _group_alive(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
         _say("stopped the API and Dagster")
 
