@@ -1,7 +1,9 @@
 """Tables of recommendations and AI mission drafts (migration branch `recommend`).
 
 serving.recommendations holds the precomputed top 20 per active user with each item's score parts
-and reasons; serving.recommendation_evaluation every evaluation run's figures per segment and
+and reasons (only the latest list: each precompute replaces a user's rows); serving.recommendation_log
+the first time each mission was recommended to each user (what the follow-up marts measure from);
+serving.recommendation_evaluation every evaluation run's figures per segment and
 method. app.mission_drafts holds generated drafts until an admin approves (a real app.missions row
 is made then) or rejects them; app.recommendation_settings the weights staff set (the
 population-decline policy weight). raw.policy_documents keeps the policy corpus as it was ingested.
@@ -48,6 +50,22 @@ recommendations = Table(
     Column("generated_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("user_id", "rank"),
     CheckConstraint("rank >= 1", name="rank"),
+    schema="serving",
+)
+
+recommendation_log = Table(
+    "recommendation_log", metadata,
+    # First-recommended log: one row per user × mission, written by the precompute with
+    # `on conflict do nothing`, so a pair is logged only the first time it is recommended (the rank,
+    # score and engine are those of that first list). It stays small: it grows only with new pairs,
+    # not with each run.
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("mission_id", UUID(as_uuid=True), nullable=False),
+    Column("first_recommended_at", DateTime(timezone=True), nullable=False),
+    Column("rank", SmallInteger, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("engine", Text, nullable=False),
+    PrimaryKeyConstraint("user_id", "mission_id"),
     schema="serving",
 )
 
@@ -114,5 +132,5 @@ policy_documents = Table(
     schema="raw",
 )
 
-RECOMMEND_TABLES = [recommendations, recommendation_evaluation, mission_drafts, recommendation_settings,
-                    policy_documents]
+RECOMMEND_TABLES = [recommendations, recommendation_log, recommendation_evaluation, mission_drafts,
+                    recommendation_settings, policy_documents]

@@ -49,6 +49,11 @@ LABELS = {
     "submitted_at": "제출 시각", "decision": "심사 결과", "approved_tier": "승인 등급", "status": "상태",
     "posted_month": "게시 월", "board_kind": "게시판 종류", "request_status": "요청 상태", "opened_by": "접수 경로",
     "closing_action": "처리 결과", "posted_at": "게시 시각", "tier_wanted": "요청 등급",
+    "recommended_month": "추천 월", "recommended_count": "추천(사용자×미션)",
+    "enrolment_rate": "추천 후 참여율", "open_window_count": "관찰 중인 추천",
+    "followup_days": "관찰 기간(일)", "segment": "사용자 구분", "ranking_method": "추천 방식",
+    "ndcg_at_10": "nDCG@10", "recall_at_10": "Recall@10", "coverage": "카탈로그 커버리지",
+    "run_at": "평가 시각", "is_latest_run": "최근 평가",
 }
 
 
@@ -66,6 +71,9 @@ VOCAB_KO = {
     "request_status": {"pending": "대기", "accepted": "수락", "declined": "거절", "withdrawn": "철회"},
     "opened_by": {"report": "이용자 신고", "screen": "자동 검토"},
     "closing_action": {"dismiss": "기각", "hide": "숨김", "warn": "경고", "suspend": "정지", "ban": "영구 정지"},
+    "segment": {"history": "이력 있는 사용자", "cold_start": "신규 사용자", "all": "전체"},
+    "ranking_method": {"hybrid": "하이브리드(추천 엔진)", "item_knn": "아이템 kNN", "popularity": "인기순",
+                       "random": "무작위"},
 }
 FLAGS_KO = {"is_decline_area": ("인구감소지역 여부", "인구감소지역", "-")}
 
@@ -201,6 +209,28 @@ DATASETS = [
                                     "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY minutes_to_close)", ",.0f"),
     }, dttm="opened_at"),
 ]
+# The outcome rates count only recommendations whose follow-up window has passed (the mart's rule), so
+# they are weighted by those: recommended_count - open_window_count.
+CLOSED = "(recommended_count - open_window_count)"
+DATASETS += [
+    Dataset("rec_outcomes", "mart_recommendation_outcomes_monthly",
+            "추천이 이어진 참여와 완료 (처음 추천된 월·미션 유형별, 추천 후 14일 안)", {
+                "recommended": ("추천(사용자×미션)", "SUM(recommended_count)", ",d"),
+                "enrolled": ("추천 후 참여", "SUM(enrolled_count)", ",d"),
+                "completed": ("추천 후 완료", "SUM(completed_count)", ",d"),
+                "enrolment_rate": ("추천 후 참여율", rate(f"SUM(enrolment_rate * {CLOSED})", f"SUM({CLOSED})"),
+                                   ".1%"),
+                "completion_rate": ("추천 후 완료율", rate(f"SUM(completion_rate * {CLOSED})", f"SUM({CLOSED})"),
+                                    ".1%"),
+            }, dttm="recommended_month"),
+    Dataset("rec_evaluation", "mart_recommendation_evaluation",
+            "추천 방식 오프라인 평가 (시간 분할: 기준 시점 전으로 학습, 후를 예측)", {
+                # named as shown: a chart with several metrics and a series names each series by metric name
+                "nDCG@10": ("nDCG@10", "AVG(ndcg_at_10)", ".3f"),
+                "Recall@10": ("Recall@10", "AVG(recall_at_10)", ".3f"),
+                "coverage": ("카탈로그 커버리지", "AVG(coverage)", ".1%"),
+            }),
+]
 BY_KEY = {d.key: d for d in DATASETS}
 
 # Cells of fewer than 5 people never leave the platform (DESIGN.md): region-level charts filter on the
@@ -237,19 +267,20 @@ def big_number(key: str, name: str, dataset: str, metric: str, subtitle: str, **
 
 
 def timeseries(key: str, name: str, dataset: str, metrics: list[str], viz: str = "echarts_timeseries_line",
-               groupby: list[str] | None = None, **kw: Any) -> Chart:
+               groupby: list[str] | None = None, stack: bool = True, **kw: Any) -> Chart:
     return Chart(key, name, dataset, viz,
                  {"x_axis": BY_KEY[dataset].dttm, "time_grain_sqla": "P1M", "metrics": metrics,
                   "groupby": groupby or [], "x_axis_time_format": "%Y-%m", "rich_tooltip": True,
                   "show_legend": True, "legendOrientation": "top", "markerEnabled": True, "row_limit": 10_000,
                   "y_axis_format": BY_KEY[dataset].metrics[metrics[0]][2], "truncateYAxis": False,
-                  "stack": "Stack" if viz.endswith("bar") and groupby else None}, **kw)
+                  "stack": "Stack" if stack and viz.endswith("bar") and groupby else None}, **kw)
 
 
 def bars(key: str, name: str, dataset: str, x: str, metrics: list[str], groupby: list[str] | None = None,
-         horizontal: bool = False, **kw: Any) -> Chart:
+         horizontal: bool = False, stack: bool = True, **kw: Any) -> Chart:
     return Chart(key, name, dataset, "echarts_timeseries_bar",
-                 {"x_axis": x, "metrics": metrics, "groupby": groupby or [], "stack": "Stack" if groupby else None,
+                 {"x_axis": x, "metrics": metrics, "groupby": groupby or [],
+                  "stack": "Stack" if stack and groupby else None,
                   "orientation": "horizontal" if horizontal else "vertical", "show_legend": True,
                   "legendOrientation": "top", "rich_tooltip": True, "row_limit": 10_000,
                   "x_axis_sort_series": "sum", "x_axis_sort_series_ascending": False,
@@ -378,6 +409,23 @@ CHARTS = [
     timeseries("screen_holds", "주별 자동 보류·숨김과 게시글", "community_weekly", ["posts", "held", "hidden"],
                width=6),
 ]
+# 미션 성과: what the recommendations led to (appended, so the other charts keep their local ids)
+CHARTS += [
+    timeseries("rec_enrolment", "추천 후 14일 안에 참여한 비율 (처음 추천된 월·미션 유형별, 5명 미만 제외)",
+               "rec_outcomes", ["enrolment_rate"], viz="echarts_timeseries_bar",
+               groupby=["mission_type_ko"], stack=False, filters=[NOT_SMALL], width=6,
+               description="사용자×미션 쌍이 처음 추천된 뒤 14일 안에 그 미션을 시작한 비율. 14일이 지나지 않은 "
+                           "추천은 비율에서 빠집니다."),
+    timeseries("rec_completion", "추천 후 14일 안에 완료한 비율 (처음 추천된 월·미션 유형별, 5명 미만 제외)",
+               "rec_outcomes", ["completion_rate"], viz="echarts_timeseries_bar",
+               groupby=["mission_type_ko"], stack=False, filters=[NOT_SMALL], width=6,
+               description="처음 추천된 뒤 14일 안에 그 미션을 끝까지 마친 비율."),
+    bars("rec_methods", "추천 방식 비교: 하이브리드와 기준 방식의 nDCG@10·Recall@10 (최근 평가, 사용자 구분별)",
+         "rec_evaluation", "segment_ko", ["nDCG@10", "Recall@10"], groupby=["ranking_method_ko"], stack=False,
+         filters=[where("is_latest_run")], width=12,
+         description="시간 분할 오프라인 평가: 기준 시점 이전 기록으로 학습하고 이후의 참여를 얼마나 맞혔는지. "
+                     "인기순·아이템 kNN·무작위가 기준 방식입니다."),
+]
 CHART_BY_KEY = {c.key: c for c in CHARTS}
 
 
@@ -412,6 +460,8 @@ DASHBOARDS = [
         ["funnel_overall", "funnel_by_type"],
         ["failure_reasons_by_type", "completion_heatmap"],
         ["failures_by_region", "median_minutes_by_type"],
+        ["rec_enrolment", "rec_completion"],
+        ["rec_methods"],
     ]),
     Dashboard("community", "커뮤니티", "community", [
         ["kpi_posts", "kpi_mentor_matches", "kpi_reports", "kpi_moderation_minutes"],

@@ -1,5 +1,6 @@
 """The ranker put to work: load its state from the database and the vector store, recommend for
-one user online, precompute the top 20 of every active user into serving.recommendations.
+one user online, precompute the top 20 of every active user into serving.recommendations (and log
+each pair's first recommendation in serving.recommendation_log).
 
 The Dagster assets and the API both call these functions; neither holds ranking logic of its own.
 """
@@ -147,6 +148,14 @@ def recommend_online(conn: Connection, state: RecommenderState, row: UserRow, k:
 
 
 # ---------------------------------------------------------------------------------- precompute
+# A pair (user, mission) is logged the first time a list holds it; later lists leave its row alone.
+LOG_FIRST_RECOMMENDED = """
+    insert into serving.recommendation_log (user_id, mission_id, first_recommended_at, rank, score, engine)
+    select user_id, mission_id, generated_at, rank, score, engine
+    from serving.recommendations where user_id = any(%s::uuid[])
+    on conflict (user_id, mission_id) do nothing"""
+
+
 def _copy_rows(cur: psycopg.Cursor, rows: list[tuple[Any, ...]]) -> None:
     with cur.copy("copy serving.recommendations (user_id, rank, mission_id, score, parts, reasons_ko, reasons_en, "
                   "engine, generated_at) from stdin") as copy:
@@ -179,7 +188,9 @@ def precompute(conn: Connection, state: RecommenderState, user_ids: Sequence[str
                history: Sequence[Any] | None = None) -> dict[str, int]:
     """Top `k` for every active user (or `user_ids`) into serving.recommendations, replacing their
     previous rows in the caller's transaction (readers see the old rows until it commits; rows of
-    users no longer active are removed). Returns counts."""
+    users no longer active are removed). Each pair (user, mission) recommended for the first time is
+    also logged in serving.recommendation_log, which keeps it (what the follow-up marts read).
+    Returns counts."""
     say = progress or (lambda message: None)
     now = now if now is not None else time.time()
     generated = datetime.fromtimestamp(now, UTC)
@@ -197,7 +208,7 @@ def precompute(conn: Connection, state: RecommenderState, user_ids: Sequence[str
             by_user.setdefault(item.user_id, []).append(item)
     ranker = state.ranker(policy)
     label = engine_label(state.engine)
-    written = 0
+    written = logged = 0
     step = max(50, min(1000, PRECOMPUTE_CELLS // max(1, len(state.catalog))))
     with pg.cursor() as cur, _collector_paused():
         if user_ids is None:
@@ -211,10 +222,12 @@ def precompute(conn: Connection, state: RecommenderState, user_ids: Sequence[str
                     for p, recs in zip(profiles, results, strict=True) for r in recs]
             cur.execute("delete from serving.recommendations where user_id = any(%s::uuid[])", [batch])
             _copy_rows(cur, rows)
+            cur.execute(LOG_FIRST_RECOMMENDED, [batch])
+            logged += max(cur.rowcount, 0)
             written += len(rows)
             if start // step % 20 == 0:
                 say(f"recommendations: {min(start + step, len(ids)):,} of {len(ids):,} users")
-    return {"users": len(ids), "rows": written}
+    return {"users": len(ids), "rows": written, "first_recommended": logged}
 
 
 # ---------------------------------------------------------------------------------- process cache

@@ -1,5 +1,6 @@
 """Recommendation assets (group "recommend"): the policy corpus, the embedding model, the vector
-collections, the precomputed top 20 per active user, and the evaluation against the baselines.
+collections, the precomputed top 20 per active user (with the log of each pair's first
+recommendation), and the evaluation against the baselines.
 
 Thin by design: ai.corpus, ai.embeddings, ai.vectorstore and ai.recommend do the work. The marts
 they stand on are found with `get_asset_key_for_model`. (No `from __future__ import annotations`:
@@ -8,6 +9,7 @@ Dagster reads the annotations at definition time.)
 
 import hashlib
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from dagster import (
@@ -15,10 +17,12 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
+    AssetSpec,
     MaterializeResult,
     MetadataValue,
     asset,
     asset_check,
+    multi_asset,
 )
 from dagster_dbt import get_asset_key_for_model
 from sqlalchemy import text
@@ -40,6 +44,7 @@ POLICY_DOCUMENTS = AssetKey(["raw", "policy_documents"])
 EMBEDDING_MODEL = AssetKey(["recommend", "embedding_model"])
 COLLECTIONS = AssetKey(["recommend", "vector_collections"])
 RECOMMENDATIONS = AssetKey(["serving", "recommendations"])
+RECOMMENDATION_LOG = AssetKey(["serving", "recommendation_log"])
 EVALUATION = AssetKey(["serving", "recommendation_evaluation"])
 TARGETS = {"history_vs_popularity": 1.8, "history_vs_item_knn": 0.9, "cold_start_vs_popularity": 2.0,
            "coverage": 0.40}
@@ -103,19 +108,30 @@ def vector_collections(context: AssetExecutionContext, postgres: PostgresResourc
         "rebuilt": MetadataValue.json([r.collection for r in results.values() if r.rebuilt])})
 
 
-@asset(key=RECOMMENDATIONS, group_name=GROUP, deps=[COLLECTIONS, ATTEMPTS], kinds={"python", "postgres"},
-       description="The top 20 missions of every active user with score parts and Korean/English reasons "
-                   "(hybrid ranker, ai/recommend); what GET /missions/recommendations serves.")
+@multi_asset(
+    specs=[
+        AssetSpec(RECOMMENDATIONS, group_name=GROUP, deps=[COLLECTIONS, ATTEMPTS], kinds={"python", "postgres"},
+                  description="The top 20 missions of every active user with score parts and Korean/English "
+                              "reasons (hybrid ranker, ai/recommend); what GET /missions/recommendations serves."),
+        AssetSpec(RECOMMENDATION_LOG, group_name=GROUP, deps=[COLLECTIONS, ATTEMPTS], kinds={"python", "postgres"},
+                  description="The first time each mission was recommended to each user (rank, score and engine "
+                              "of that list): the precompute adds each new pair and leaves known pairs alone; "
+                              "what the follow-up marts measure from."),
+    ],
+)
 def recommendations(context: AssetExecutionContext, postgres: PostgresResource, embeddings: EmbeddingsResource,
-                    vector_store: VectorStoreResource) -> MaterializeResult:
+                    vector_store: VectorStoreResource) -> Iterator[MaterializeResult]:
     engine = embeddings.engine()
     started = time.monotonic()
     with postgres.engine().begin() as conn:
         state = load_state(conn, engine, vector_store.store(engine))
         counts = precompute(conn, state, progress=context.log.info)
-    return MaterializeResult(metadata={"dagster/row_count": counts["rows"], "users": counts["users"],
-                                       "missions": len(state.catalog), "engine": engine_label(engine),
-                                       "seconds": round(time.monotonic() - started, 1)})
+        logged: int = conn.execute(text("select count(*) from serving.recommendation_log")).scalar_one()
+    yield MaterializeResult(asset_key=RECOMMENDATIONS, metadata={
+        "dagster/row_count": counts["rows"], "users": counts["users"], "missions": len(state.catalog),
+        "engine": engine_label(engine), "seconds": round(time.monotonic() - started, 1)})
+    yield MaterializeResult(asset_key=RECOMMENDATION_LOG, metadata={
+        "dagster/row_count": int(logged), "first_recommended_now": counts["first_recommended"]})
 
 
 @asset(key=EVALUATION, group_name=GROUP, deps=[COLLECTIONS, ATTEMPTS], kinds={"python", "postgres"},

@@ -1,16 +1,18 @@
 """What the demo population does inside the app beyond its activity files: the community (posts,
-comments, mentoring, moderation) and skill certifications with their evidence, reviews, credentials
-and need engagements. Both are made by the platform's own code (core.community_demo,
-core.certify_demo) and dated inside the demo's history, so they run after its events are loaded.
+comments, mentoring, moderation), skill certifications with their evidence, reviews, credentials
+and need engagements, and recommendation lists made inside the demo's history (so the weeks after
+them show what they led to). All are made by the platform's own code (core.community_demo,
+core.certify_demo, ai.recommend.demo) and dated inside the demo's history, so they run after its
+events are loaded.
 
-A second call with the demo unchanged does nothing unless forced; `remove_previous_demo` takes both
+A second call with the demo unchanged does nothing unless forced; `remove_previous_demo` takes them
 out when a new demo replaces the old one.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -24,6 +26,7 @@ class ExtrasResult:
     community: dict[str, Any]
     certifications: dict[str, Any]
     seconds: float
+    recommendations: dict[str, Any] = field(default_factory=dict)
 
 
 def extras_exist(engine: Engine) -> bool:
@@ -31,12 +34,16 @@ def extras_exist(engine: Engine) -> bool:
         return bool(conn.execute(text(
             "select exists (select from app.posts p join app.users u on u.id = p.author_id where u.is_demo) "
             "and exists (select from app.certification_submissions s join app.users u on u.id = s.user_id "
-            "where u.is_demo)")).scalar())
+            "where u.is_demo) "
+            "and exists (select from serving.recommendation_log l join app.users u on u.id = l.user_id "
+            "where u.is_demo and l.first_recommended_at < (select max(occurred_at) from raw.activity_events))"
+        )).scalar())
 
 
 def seed_extras(engine: Engine, seed: int, settings: Settings | None = None, force: bool = False) -> ExtrasResult:
-    """The demo community and certifications for the demo users (one transaction each)."""
+    """The demo community, certifications and recommendations for the demo users (one transaction each)."""
     from ai.moderation import get_screen
+    from ai.recommend.demo import seed_recommendations
     from core.certify_demo import seed_certifications
     from core.community_demo import seed_community
 
@@ -48,4 +55,6 @@ def seed_extras(engine: Engine, seed: int, settings: Settings | None = None, for
     with engine.begin() as conn:
         community = seed_community(conn, seed=seed, screen=get_screen(), now=end)
     certifications = seed_certifications(engine, seed=seed, settings=settings or get_settings())
-    return ExtrasResult(False, asdict(community), asdict(certifications), round(time.monotonic() - started, 1))
+    recommendations = seed_recommendations(engine)
+    return ExtrasResult(False, asdict(community), asdict(certifications), round(time.monotonic() - started, 1),
+                        asdict(recommendations) if recommendations else {})

@@ -238,7 +238,8 @@ def _same_spec(run: dict, spec: DemoSpec) -> bool:
 
 def remove_previous_demo(conn: Connection, landing_dir: Path, storage: ObjectStorage | None = None) -> int:
     """Take the previous demo out: its landing files, the events loaded from them, its app rows, and
-    what the demo extras made on them (certifications with their evidence in `storage`, the community)."""
+    what the demo extras made on them (certifications with their evidence in `storage`, the community,
+    the recommendation lists and their first-recommended log)."""
     remove_demo_certifications(conn, storage)
     remove_demo_community(conn)
     runs: list[list[str]] = list(conn.execute(select(demo_runs.c.landing_files)).scalars())
@@ -248,6 +249,8 @@ def remove_previous_demo(conn: Connection, landing_dir: Path, storage: ObjectSto
     conn.execute(text("delete from raw.quarantine where source = any(:s)"), {"s": sources})
     conn.execute(text("delete from raw.ingested_files where file_name = any(:f)"), {"f": files})
     demo_users = "select id from app.users where is_demo"
+    for table in ("serving.recommendations", "serving.recommendation_log"):  # no foreign key to the users
+        conn.execute(text(f"delete from {table} where user_id in ({demo_users})"))
     conn.execute(text(f"delete from app.missions where created_by in ({demo_users})"))
     conn.execute(text(f"delete from app.regional_needs where posted_by in ({demo_users})"))
     removed = conn.execute(text("delete from app.users where is_demo")).rowcount

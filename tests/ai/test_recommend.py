@@ -212,6 +212,7 @@ def clean_recommendations(engine: Engine) -> Iterator[None]:
     yield
     with engine.begin() as conn:
         conn.execute(text("delete from serving.recommendations"))
+        conn.execute(text("delete from serving.recommendation_log"))
 
 
 def test_precompute_writes_top_20_per_active_user(engine: Engine, state: RecommenderState,
@@ -228,14 +229,28 @@ def test_precompute_writes_top_20_per_active_user(engine: Engine, state: Recomme
         assert all(r == (20, 1, 20, 20, True) for r in per_user)
         parts = conn.execute(text("select parts from serving.recommendations limit 1")).scalar_one()
         assert {"region", "skill", "collaborative", "policy"} <= set(parts)
+        # every pair of a first list is logged with that list's moment, rank and score
+        log_sql = "select user_id, mission_id, first_recommended_at, rank, score from serving.recommendation_log"
+        first_log = set(conn.execute(text(log_sql)).all())
+        assert counts["first_recommended"] == len(first_log) == 20 * len(state.users)
+        assert first_log == set(conn.execute(text(
+            "select user_id, mission_id, generated_at, rank, score from serving.recommendations")).all())
     one = sorted(state.users)[:3]
+    later = time.time() + 86_400  # the next day: a pair already logged keeps its first moment
     with engine.begin() as conn:  # a second run for some users replaces their rows, leaves the others
-        precompute(conn, state, user_ids=one)
+        again = precompute(conn, state, user_ids=one, now=later)
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from serving.recommendations")).scalar_one() == \
             20 * len(state.users)
         assert conn.execute(text("select count(distinct generated_at) from serving.recommendations "
                                  "where user_id = any(cast(:u as uuid[]))"), {"u": one}).scalar_one() == 1
+        # the log keeps each pair's first recommendation and adds only the pairs never recommended before
+        log = set(conn.execute(text(log_sql)).all())
+        assert first_log <= log and len(log) - len(first_log) == again["first_recommended"]
+        current = set(conn.execute(text("select user_id, mission_id from serving.recommendations")).all())
+        assert current <= {(u, m) for u, m, *_ in log}
+        new_pairs = {(u, m) for u, m, *_ in log - first_log}
+        assert new_pairs == current - {(u, m) for u, m, *_ in first_log}
 
 
 def test_ranking_is_deterministic(state: RecommenderState) -> None:

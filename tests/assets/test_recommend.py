@@ -11,7 +11,13 @@ from sqlalchemy import Engine, text
 
 from ai.vectorstore import MISSIONS, POLICY, REGIONAL
 from assets.recommend import EmbeddingsResource, VectorStoreResource
-from assets.recommend.assets import COLLECTIONS, EVALUATION, RECOMMEND_ASSETS, RECOMMEND_CHECKS
+from assets.recommend.assets import (
+    COLLECTIONS,
+    EVALUATION,
+    RECOMMEND_ASSETS,
+    RECOMMEND_CHECKS,
+    RECOMMENDATION_LOG,
+)
 from assets.resources import PostgresResource, SettingsResource
 
 
@@ -42,6 +48,13 @@ def test_assets_fill_the_tables_and_collections(run: tuple[object, Path], engine
         segments = conn.execute(text("select count(distinct (segment, method)) from serving.recommendation_evaluation"
                                      )).scalar_one()
         assert segments == 12
+        # every pair of the lists just written is in the first-recommended log (the log is materialized too)
+        unlogged = conn.execute(text("select count(*) from serving.recommendations r where not exists (select from "
+                                     "serving.recommendation_log l where l.user_id = r.user_id "
+                                     "and l.mission_id = r.mission_id)")).scalar_one()
+        logged = conn.execute(text("select count(*) from serving.recommendation_log")).scalar_one()
+    assert unlogged == 0
+    assert _metadata(result, RECOMMENDATION_LOG)["dagster/row_count"].value == logged
     meta = _metadata(result, EVALUATION)
     table = meta["evaluation"].value
     assert "| history | hybrid |" in table and "| cold_start | popularity |" in table

@@ -38,9 +38,6 @@ RUN = ROOT / "superset" / "run.sh"
 BUNDLE = ROOT / "superset" / "bundle"
 SCREENS = Path(os.environ.get("SUPERSET_SCREENSHOT_DIR", "/tmp/superset-screens"))
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-# Marts whose demo data does not exist yet: their charts must render without error, and the test says
-# when data arrives so the entry is removed (an empty chart elsewhere fails).
-AWAITING_DEMO_DATA = {"fct_certification_submissions", "mart_certification_by_skill_monthly"}
 
 
 @dataclass(frozen=True)
@@ -57,19 +54,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def community_marts(marts_built: object, engine: Engine, db_url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The demo community (posts, mentoring, moderation) and its marts, for the 커뮤니티 dashboard."""
-    from ai.moderation import get_screen
-    from core.community_demo import seed_community
+def demo_extras_marts(marts_built: object, engine: Engine, db_url: str,
+                      tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The demo extras as `make up` makes them (the community with mentoring and moderation, skill
+    certifications with reviews, credentials and need engagements, recommendation lists inside the demo's
+    history with one evaluation run) and the marts built on them."""
+    from core.demo.extras import seed_extras
 
-    with engine.begin() as conn:
-        seed_community(conn, seed=20261125, screen=get_screen())
-    run = run_dbt(db_url, ["run", "--select", "+tag:community"], tmp_path_factory.mktemp("superset_dbt"))
+    seed_extras(engine, seed=20261125, force=True)
+    run = run_dbt(db_url, ["run", "--select", "+path:models/marts/community", "+path:models/marts/certify",
+                                    "+path:models/marts/recommend", "path:models/marts/bi"],
+                  tmp_path_factory.mktemp("superset_dbt"))
     assert run.returncode == 0, run.output[-4000:]
 
 
 @pytest.fixture(scope="module")
-def superset(community_marts: None, db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Superset]:
+def superset(demo_extras_marts: None, db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Superset]:
     url = make_url(db_url)
     env = {**os.environ, "HOMETOWN_WAREHOUSE_URL": db_url, "HOMETOWN_ENV": "test",
            "SUPERSET_METADATA_URL": url.set(drivername="postgresql+psycopg2",
@@ -217,10 +217,6 @@ def test_every_dashboard_renders_every_chart_with_data(superset: Superset) -> No
     from selenium.webdriver.support.ui import WebDriverWait
 
     dashboards = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((BUNDLE / "dashboards").glob("*.yaml"))]
-    datasets = {yaml.safe_load(p.read_text(encoding="utf-8"))["uuid"]: p.stem
-                for p in (BUNDLE / "datasets").rglob("*.yaml")}
-    charts = {c["uuid"]: c for c in (yaml.safe_load(p.read_text(encoding="utf-8"))
-                                     for p in (BUNDLE / "charts").glob("*.yaml"))}
     SCREENS.mkdir(parents=True, exist_ok=True)
     driver = _browser("policy")
     try:
@@ -253,16 +249,7 @@ def test_every_dashboard_renders_every_chart_with_data(superset: Superset) -> No
             assert not errors, f"{title}: chart errors {errors}"
             failed = [(url, status) for url, status, _ in responses if status != 200]
             assert not failed, f"{title}: chart queries failed {failed}"
-            awaiting = {datasets[charts[m["uuid"]]["dataset_uuid"]] for m in placed} & AWAITING_DEMO_DATA
             empty = sum(1 for _, _, body in responses if _rows(body) == 0)
-            if not awaiting:
-                assert empty == 0, f"{title}: {empty} charts returned no rows"
+            assert empty == 0, f"{title}: {empty} charts returned no rows"
     finally:
         driver.quit()
-
-
-def test_awaiting_list_is_still_needed(pg: psycopg.Connection, marts_built: object) -> None:
-    """When the certification demo data arrives, AWAITING_DEMO_DATA must shrink (its charts then must fill)."""
-    filled = {t for t in AWAITING_DEMO_DATA if pg.execute(f"select exists (select from marts.{t})").fetchone()[0]}
-    assert not filled, f"remove {sorted(filled)} from AWAITING_DEMO_DATA: the demo now has data there"
-
