@@ -31,3 +31,10 @@ def warehouse_dbt_assets(context: AssetExecutionContext, dbt: WarehouseDbtResour
     yield from invocation.stream()  # raises when dbt fails, keeping that run's artifacts to inspect
     # Succeeded: results are in Dagster's event log, so the ~8 MB of artifacts need not pile up.
     shutil.rmtree(invocation.target_path, ignore_errors=True)
+    if context.is_subset:
+        # dbt-postgres replaces a view by renaming it away and dropping it with CASCADE, which drops
+        # the views built on it that this subset did not select: recreate every view (seconds), so a
+        # subset picked in the UI never leaves the warehouse with missing intermediates
+        restore = dbt.cli(["run", "--select", "config.materialized:view"], manifest=invocation.manifest)
+        restore.wait()
+        shutil.rmtree(restore.target_path, ignore_errors=True)

@@ -99,3 +99,22 @@ def test_dagster_build_materializes_marts_and_runs_checks(
     assert all(check.passed for check in checks), [c.check_name for c in checks if not c.passed]
     assert pg.execute("select count(*) from marts.fct_activity_events").fetchone() == before
     assert set((Path(dbt_project.project_dir) / "target").glob("warehouse_dbt_assets-*")) == run_dirs
+
+
+@pytest.mark.slow
+def test_a_subset_materialization_leaves_every_view_in_place(
+    marts_built: object, db_url: str, pg: psycopg.Connection
+) -> None:
+    """Rebuilding one staging view alone (as a subset picked in the Dagster UI does) drops the views
+    built on it, by dbt-postgres's DROP … CASCADE; the asset recreates every view afterwards."""
+    views_sql = ("select table_schema || '.' || table_name from information_schema.views "
+                 "where table_schema in ('staging', 'intermediate') order by 1")
+    before = pg.execute(views_sql).fetchall()
+    assert any(v[0].startswith("intermediate.") for v in before)
+    resource = WarehouseDbtResource(project_dir=dbt_project, database_url=db_url)
+    result = materialize([warehouse_dbt_assets], selection=[AssetKey(["staging", "stg_raw__activity_events"])],
+                         resources={"dbt": resource}, instance=DagsterInstance.ephemeral())
+    assert result.success
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert materialized == {AssetKey(["staging", "stg_raw__activity_events"])}
+    assert pg.execute(views_sql).fetchall() == before
