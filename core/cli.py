@@ -235,7 +235,7 @@ def materialize(
     config_file.parent.mkdir(parents=True, exist_ok=True)
     config_file.write_text(json.dumps(run_config))
     cmd = [str(BIN / "dagster"), "job", "execute", "-m", "pipelines.definitions", "-j", job,
-           "-c", str(config_file)]
+           "-c", str(config_file), "--tags", json.dumps({"hometown/launched_by": "cli"})]
     result = subprocess.run(cmd, env=_dagster_env(url), cwd=ROOT)
     if result.returncode != 0:
         _say(f"{job} failed (exit {result.returncode}); see the log above and the Dagster UI")
@@ -287,6 +287,8 @@ def serve(
         spawn("api", [str(BIN / "uvicorn"), "api.main:app", "--host", settings.api_host,
                       "--port", str(settings.api_port), "--workers", str(workers), "--log-level", "warning"])
     if dagster:
+        # runs a previous server launched died with it but still hold the queue's slots
+        subprocess.run([sys.executable, "-m", "pipelines.orphans"], env=env, cwd=ROOT, check=True)
         spawn("dagster-webserver", [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p",
                                     str(settings.dagster_port), "-w", str(ROOT / "workspace.yaml")])
         spawn("dagster-daemon", [str(BIN / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")])

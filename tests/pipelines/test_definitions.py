@@ -93,3 +93,28 @@ def test_monthly_reports_request_every_region_for_the_month_just_ended() -> None
     assert {r.partition_key.keys_by_dimension["month"] for r in requests} == {"2026-11-01"}
     assert {r.partition_key.keys_by_dimension["region"] for r in requests} == set(REGION_CODES)
     assert len({r.run_key for r in requests}) == 229
+
+
+def test_runs_orphaned_by_a_stopped_server_are_failed_but_cli_runs_are_left_alone() -> None:
+    from dagster import DagsterInstance, DagsterRunStatus
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from pipelines.orphans import CLI_TAG, fail_orphaned_runs
+
+    with DagsterInstance.ephemeral() as instance:
+        runs = {name: DagsterRun(job_name="materialize_all", run_id=f"{i:08d}-0000-0000-0000-000000000000",
+                                 status=status, tags=tags)
+                for i, (name, status, tags) in enumerate([
+                    ("sensor", DagsterRunStatus.STARTED, {"dagster/sensor_name": "activity_landing_sensor"}),
+                    ("starting", DagsterRunStatus.STARTING, {}),
+                    ("canceling", DagsterRunStatus.CANCELING, {}),
+                    ("cli", DagsterRunStatus.STARTED, {CLI_TAG: "cli"}),
+                    ("done", DagsterRunStatus.SUCCESS, {})])}
+        for run in runs.values():
+            instance.add_run(run)
+        ended = fail_orphaned_runs(instance)
+        status = {name: instance.get_run_by_id(run.run_id).status for name, run in runs.items()}
+    assert sorted(ended) == sorted(runs[n].run_id for n in ("sensor", "starting", "canceling"))
+    assert status == {"sensor": DagsterRunStatus.FAILURE, "starting": DagsterRunStatus.FAILURE,
+                      "canceling": DagsterRunStatus.CANCELED,
+                      "cli": DagsterRunStatus.STARTED, "done": DagsterRunStatus.SUCCESS}
