@@ -277,13 +277,21 @@ def load_checkins(conn: Connection, user_ids: Sequence[str] | None = None,
     return out
 
 
-def places_taken(history: Iterable[Interaction]) -> dict[str, int]:
-    """Per mission: attempts in progress or completed (what capacity counts)."""
-    taken: dict[str, int] = {}
-    for item in history:
-        if item.outcome in ("enrolled", "completed"):
-            taken[item.mission_id] = taken.get(item.mission_id, 0) + 1
-    return taken
+PLACES_TAKEN_SQL = """
+    select mission_id::text, count(distinct user_id)
+    from app.mission_attempts
+    where status in ('in_progress', 'completed')
+    group by mission_id
+"""
+
+
+def load_places_taken(conn: Connection) -> dict[str, int]:
+    """Per mission: the places taken as the API counts them when someone enrols (people with an attempt
+    in progress or completed, in app.mission_attempts), so a mission is hidden as full exactly when
+    enrolling would be refused. (Counting enrolment events instead hid every small mission that the
+    demo's history had crowded: 206 enrolment events against a capacity of 2, none of them a place
+    the API holds.)"""
+    return {mission_id: int(count) for mission_id, count in conn.execute(text(PLACES_TAKEN_SQL))}
 
 
 # ---------------------------------------------------------------------------------- users

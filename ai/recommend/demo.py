@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, text
 
 from ai.corpus import bootstrap_corpus, mission_documents
 from ai.embeddings import OfflineEmbeddings, fit_offline
-from ai.recommend.data import load_catalog, load_checkins, load_history, load_regions, load_users, places_taken
+from ai.recommend.data import load_catalog, load_checkins, load_history, load_places_taken, load_regions, load_users
 from ai.recommend.evaluate import evaluate
 from ai.recommend.model import fit_model
 from ai.recommend.service import RecommenderState, engine_label, mission_vectors, precompute
@@ -59,7 +59,7 @@ def seed_recommendations(engine: Engine, days_before_end: int = FOLLOWUP_DAYS_BE
         # counts from the marts, which hold the later ones too), and later registrations get no list
         regions = load_regions(conn)
         before = load_history(conn, until=as_of)
-        catalog = load_catalog(conn, regions, places_taken(before))
+        catalog = load_catalog(conn, regions, load_places_taken(conn))
         users = {u.user_id: u for u in load_users(conn) if u.user_id}
         # on the platform by then: registered (the demo's rows carry the time they were inserted), or
         # already active (the demo's own registration dates show in its first events)

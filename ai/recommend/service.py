@@ -29,10 +29,10 @@ from ai.recommend.data import (
     load_catalog,
     load_checkins,
     load_history,
+    load_places_taken,
     load_regions,
     load_success_counts,
     load_users,
-    places_taken,
 )
 from ai.recommend.model import RecommenderModel, fit_model
 from ai.recommend.profile import CHECKIN_WINDOW_DAYS, Constraints, build_profile
@@ -104,7 +104,7 @@ def load_state(conn: Connection, engine: Any, store: Any | None = None) -> Recom
     fingerprint = catalog_fingerprint(conn)  # first: a change while loading is seen at the next check
     regions = load_regions(conn)
     history = load_history(conn)
-    catalog = load_catalog(conn, regions, places_taken(history))
+    catalog = load_catalog(conn, regions, load_places_taken(conn))
     users = {u.user_id: u for u in load_users(conn) if u.user_id}
     vectors = mission_vectors(catalog, engine, store)
     model = fit_model(regions, catalog, vectors, engine_label(engine), history, users, load_success_counts(conn))

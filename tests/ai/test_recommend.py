@@ -260,3 +260,44 @@ def test_ranking_is_deterministic(state: RecommenderState) -> None:
     again = state.ranker().recommend([build_profile(r, state.regions, state.catalog, now=1.8e9) for r in rows], 20)
     assert [[r.mission_id for r in rs] for rs in first] == [[r.mission_id for r in rs] for rs in again]
     assert str(uuid.UUID(first[0][0].mission_id)) == first[0][0].mission_id
+
+
+def test_a_mission_is_hidden_as_full_exactly_when_the_api_would_refuse_enrolment(
+        engine: Engine, engine_offline: OfflineEmbeddings) -> None:
+    """Places taken are the API's (people holding an attempt), not enrolment events: the demo's history
+    enrols far more people than small missions hold, and counting it hid nearly every one of them."""
+    from ai.recommend.data import load_places_taken
+
+    with engine.connect() as conn:
+        crowded = conn.execute(text(
+            "select m.id::text, m.capacity, (select count(*) from app.users where cardinality(roles) = 0 "
+            "and is_active) from app.missions m join raw.activity_events e on e.mission_id = m.id "
+            "and e.event_type = 'mission_enrolled' where m.status = 'published' and m.capacity is not null "
+            "and (m.ends_at is null or m.ends_at > now()) group by m.id having count(*) > m.capacity "
+            "order by m.capacity, m.id limit 1")).first()
+        assert crowded is not None, "the demo should enrol more people than some small mission holds"
+        mission_id, capacity, _ = crowded
+        holders = conn.execute(text("select count(distinct user_id) from app.mission_attempts where mission_id = "
+                                    "cast(:m as uuid) and status in ('in_progress', 'completed')"),
+                               {"m": mission_id}).scalar_one()
+        assert load_places_taken(conn).get(mission_id, 0) == holders < capacity
+    with engine.connect() as conn:
+        state = load_state(conn, engine_offline)
+    assert not state.ranker()._full[state.catalog.index[mission_id]]
+
+    # the API's holders fill it: now it is full for the ranker too
+    with engine.begin() as conn:
+        users = conn.execute(text("select id from app.users where cardinality(roles) = 0 and is_active and id not in "
+                                  "(select user_id from app.mission_attempts where mission_id = cast(:m as uuid)) "
+                                  "order by id limit :n"), {"m": mission_id, "n": capacity - holders}).scalars().all()
+        conn.execute(text("insert into app.mission_attempts (id, user_id, mission_id, status, steps_total, "
+                          "started_at, updated_at) values (:id, :u, cast(:m as uuid), 'in_progress', 1, now(), now())"),
+                     [{"id": uuid.uuid4(), "u": u, "m": mission_id} for u in users])
+    try:
+        with engine.connect() as conn:
+            state = load_state(conn, engine_offline)
+        assert state.ranker()._full[state.catalog.index[mission_id]]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("delete from app.mission_attempts where mission_id = cast(:m as uuid) and user_id = "
+                              "any(:u)"), {"m": mission_id, "u": list(users)})
