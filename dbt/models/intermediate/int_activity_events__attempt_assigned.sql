@@ -6,10 +6,17 @@
 -- same sequence; otherwise the id is
 --   md5(user_id || '|' || mission_id || '|' || <start, UTC, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'>).
 -- Ties at the same instant are ordered enrolment → resume → other → terminal, then by event_id.
+-- Only events already in fct_activity_events count: the attempts and the event facts then describe
+-- the same events even while the API appends new ones during a build (those count at the next one).
 with
 
 events as (
-    select * from {{ ref('stg_raw__activity_events') }}
+    select staged.*
+    from {{ ref('stg_raw__activity_events') }} as staged
+    where exists (
+        select 1 from {{ ref('fct_activity_events') }} as loaded
+        where loaded.event_id = staged.event_id
+    )
 ),
 
 mission_events as (
