@@ -16,6 +16,8 @@ from dagster_dbt import dbt_assets
 
 from assets.warehouse.resource import WarehouseDbtResource
 from assets.warehouse.translator import WarehouseTranslator
+from assets.warehouse.views import current_views, restore_args
+from core.db import database_url
 from pipelines.dbt_project import dbt_project, require_manifest
 
 
@@ -27,14 +29,15 @@ from pipelines.dbt_project import dbt_project, require_manifest
 )
 def warehouse_dbt_assets(context: AssetExecutionContext, dbt: WarehouseDbtResource) -> Iterator[Any]:
     """`dbt build` of the selected models: seeds, models, unit tests and data tests in DAG order."""
+    url = dbt.database_url or database_url()
+    views = current_views(url) if context.is_subset else set()
     invocation = dbt.cli(["build"], context=context)
     yield from invocation.stream()  # raises when dbt fails, keeping that run's artifacts to inspect
     # Succeeded: results are in Dagster's event log, so the ~8 MB of artifacts need not pile up.
     shutil.rmtree(invocation.target_path, ignore_errors=True)
-    if context.is_subset:
-        # dbt-postgres replaces a view by renaming it away and dropping it with CASCADE, which drops
-        # the views built on it that this subset did not select: recreate every view (seconds), so a
-        # subset picked in the UI never leaves the warehouse with missing intermediates
-        restore = dbt.cli(["run", "--select", "config.materialized:view"], manifest=invocation.manifest)
-        restore.wait()
-        shutil.rmtree(restore.target_path, ignore_errors=True)
+    restore = restore_args(views, current_views(url)) if context.is_subset else None
+    if restore:  # a subset leaves no view missing (assets/warehouse/views.py)
+        context.log.info(f"recreating the views the subset's CASCADE drops took away: {restore[-1]}")
+        rerun = dbt.cli(restore, manifest=invocation.manifest)
+        rerun.wait()
+        shutil.rmtree(rerun.target_path, ignore_errors=True)
