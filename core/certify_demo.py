@@ -56,6 +56,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from core.audit import audit
 from core.credentials import TIER_NAMES, CredentialClaim, EvidenceRef, issue_credential, load_signing_key
 from core.demo.ids import uuid4_from
+from core.korean import josa
 from core.notify import notify
 from core.settings import Settings, get_settings
 from core.storage import ObjectStorage, storage_for
@@ -151,7 +152,7 @@ def _description(rng: random.Random, skill: str, detail: str) -> str:
     if detail == "short":
         return short
     closing = rng.choice(CLOSINGS)
-    text = (f"{work}을(를) 처음부터 끝까지 직접 했습니다. 준비한 재료와 도구, 작업 순서를 사진으로 남겼고 "
+    text = (f"{josa(work, '을', '를')} 처음부터 끝까지 직접 했습니다. 준비한 재료와 도구, 작업 순서를 사진으로 남겼고 "
             f"마무리한 결과물도 함께 올립니다. {closing}")
     if detail == "expert":
         text += (f" {skill} 경력은 {rng.randint(6, 20)}년이고, 지난 일 년 동안 비슷한 작업을 {rng.randint(8, 30)}건 "

@@ -30,6 +30,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
 
+from core.community_texts import HELD_BY_SCREEN
+from core.korean import josa
 from core.markdown import render_markdown
 
 
@@ -48,7 +50,7 @@ class Screen(Protocol):
 
 QUESTIONS = [
     ("{region}에서 {skill} 배울 곳 있을까요?",
-     "내년에 {region}(으)로 귀향하려고 해요. {skill}을(를) 배우고 싶은데 주말에 다닐 수 있는 곳이 있을까요?"),
+     "내년에 {region_ro} 귀향하려고 해요. {skill_eul} 배우고 싶은데 주말에 다닐 수 있는 곳이 있을까요?"),
     ("{region} 빈집 구할 때 주의할 점",
      "{region} 읍내 근처 빈집을 보고 있어요. 등기랑 수리비 말고 또 확인할 게 있을까요?"),
     ("{region} 청년 모임 있나요?", "{region}에 이사 온 지 3개월 됐어요. 또래 모임이 있으면 참여하고 싶어요."),
@@ -181,7 +183,7 @@ class _Writer:
             ":reason, :at, :at, :published) returning id"),
             {"b": board, "a": author, "t": title, "md": body, "html": rendered.html, "txt": rendered.text,
              "tags": tags, "r": region, "s": status, "score": score, "reasons": reasons, "engine": engine,
-             "reason": "held for review by a moderator: the automatic screen flagged it" if status == "held"
+             "reason": HELD_BY_SCREEN if status == "held"
              else None, "at": at, "published": at if status == "published" else None}).scalar_one()
         self.conn.execute(text("insert into app.follows (user_id, post_id, created_at) values (:u, :p, :at)"),
                           {"u": author, "p": post_id, "at": at})
@@ -232,6 +234,12 @@ def seed_community(conn: Connection, seed: int = 20261125, screen: Screen | None
     return writer.summary
 
 
+def _fill(region: str, skill: str) -> dict[str, str]:
+    """Template values, with the particles that follow them chosen for the word (서울로, 목공을)."""
+    return {"region": region, "skill": skill, "region_ro": josa(region, "으로", "로"),
+            "skill_eul": josa(skill, "을", "를")}
+
+
 def _write_posts(writer: _Writer, users: list[DemoUser], regions: list[str],
                  names: dict[str, str]) -> list[tuple[uuid.UUID, str, datetime]]:
     rng, out = writer.rng, []
@@ -241,7 +249,7 @@ def _write_posts(writer: _Writer, users: list[DemoUser], regions: list[str],
             author = rng.choice(locals_)
             skill = rng.choice(author.skills or ["목공"])
             title, body = rng.choice(QUESTIONS + STORIES)
-            fill = {"region": names.get(code, code), "skill": skill}
+            fill = _fill(names.get(code, code), skill)
             out.append(writer.post(author.id, f"sgg-{code}", code, title.format(**fill), body.format(**fill),
                                    [skill, "귀향"]))
     for board, template in (("qna", QUESTIONS), ("general", STORIES), ("type-skill", STORIES),
@@ -250,7 +258,7 @@ def _write_posts(writer: _Writer, users: list[DemoUser], regions: list[str],
             author = rng.choice(users)
             code = author.hometown if author.hometown in names else regions[0]
             title, body = rng.choice(template)
-            fill = {"region": names.get(code, code), "skill": rng.choice(author.skills or ["요리"])}
+            fill = _fill(names.get(code, code), rng.choice(author.skills or ["요리"]))
             out.append(writer.post(author.id, board, code, title.format(**fill), body.format(**fill), []))
     spammers = rng.sample(users, k=len(SPAM) + len(ABUSE))
     for author, (title, body) in zip(spammers, SPAM + ABUSE, strict=True):
@@ -280,7 +288,7 @@ def _write_mentoring(writer: _Writer, users: list[DemoUser], names: dict[str, st
     mentees = [u for u in users if u.user_type in ("youth", "returnee") and u.hometown][:25]
     for mentor in mentors:
         code = mentor.hometown if mentor.hometown in names else "47730"
-        fill = {"region": names.get(code, code), "skill": mentor.skills[0], "years": rng.randint(2, 12)}
+        fill = {**_fill(names.get(code, code), mentor.skills[0]), "years": rng.randint(2, 12)}
         conn.execute(text(
             "insert into app.mentor_profiles (user_id, headline, bio, skills, region_codes, availability, capacity) "
             "values (:u, :h, :b, :s, :r, :a, :c)"),
@@ -296,8 +304,9 @@ def _write_mentoring(writer: _Writer, users: list[DemoUser], names: dict[str, st
             else mentee.skills[:1]
         conn.execute(text("insert into app.mentee_profiles (user_id, needs, skills, region_codes, availability) "
                           "values (:u, :n, :s, :r, :a)"),
-                     {"u": mentee.id, "n": f"{names.get(mentee.hometown or '', '고향')}에 정착하면서 {wanted[0]}을(를) "
-                      "배우고 싶어요", "s": wanted, "r": [mentee.hometown], "a": ["weekend"]})
+                     {"u": mentee.id, "n": f"{names.get(mentee.hometown or '', '고향')}에 정착하면서 "
+                      f"{josa(wanted[0], '을', '를')} 배우고 싶어요",
+                      "s": wanted, "r": [mentee.hometown], "a": ["weekend"]})
         summary.mentee_profiles += 1
         if not mentors or rng.random() < 0.3:
             continue

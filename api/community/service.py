@@ -24,6 +24,7 @@ from api.moderation.cases import active_sanction, open_case, screen_severity
 from api.users.service import UserRecord
 from core import ratelimit
 from core.audit import audit
+from core.community_texts import HELD_BY_SCREEN
 from core.markdown import render_markdown
 from core.notify import notify
 from core.tables import users
@@ -31,7 +32,7 @@ from core.tables_community import boards, comments, follows, post_likes, post_re
 from core.vocab import Role
 
 MODERATOR_ROLES = (Role.MODERATOR.value, Role.ADMIN.value)
-HELD_MESSAGE = "held for review by a moderator: the automatic screen flagged it"
+HELD_MESSAGE = HELD_BY_SCREEN  # the status_reason its author sees
 SEARCH_WORD = re.compile(r"[0-9a-z가-힣]+")
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.korean import josa
+
 WEIGHTS = {"region": 0.30, "skills": 0.25, "similarity": 0.15, "tier": 0.10, "availability": 0.05,
            "response": 0.15}
 AVAILABILITY_LABELS_KO = {"weekday_daytime": "평일 낮", "weekday_evening": "평일 저녁", "weekend": "주말",
@@ -77,7 +79,7 @@ def _region_component(mentee: Mentee, mentor: MentorCandidate, names: dict[str, 
     for code in mentee.region_codes:
         if code in known:
             best = 1.0
-            reasons.append(f"{names.get(code, code)}을(를) 잘 알아요")
+            reasons.append(f"{josa(names.get(code, code), '을', '를')} 잘 알아요")
             break
     if mentee.hometown_region_code and mentee.hometown_region_code == mentor.hometown_region_code:
         best = max(best, 0.9)
@@ -88,7 +90,7 @@ def _region_component(mentee: Mentee, mentor: MentorCandidate, names: dict[str, 
         if shared:
             best = 0.5
             sido = sorted(shared)[0]
-            reasons.append(f"같은 {names.get(sido, sido + ' 지역')}을(를) 알아요")
+            reasons.append(f"같은 {josa(names.get(sido, sido + ' 지역'), '을', '를')} 알아요")
     return best, reasons
 
 

@@ -24,6 +24,7 @@ from api.moderation.schemas import ActionCreate
 from api.users.service import UserRecord
 from core import ratelimit
 from core.audit import audit
+from core.community_texts import APPEAL_HINT, appeal_path, held_by_reports
 from core.notify import notify
 
 AUTO_HOLD_REPORTS = 3
@@ -107,7 +108,7 @@ def _auto_hold(conn: Connection, target: Target, case_id: int) -> None:
     reporters: int = conn.execute(text("select count(distinct reporter_id) from app.reports where case_id = :c"),
                              {"c": case_id}).scalar_one()
     if reporters >= AUTO_HOLD_REPORTS:
-        _set_content_status(conn, target, "held", f"held for review after {reporters} reports", None)
+        _set_content_status(conn, target, "held", held_by_reports(reporters), None)
         audit(conn, None, "content.auto_hold", target.target_type, str(target.target_id),
               f"{reporters} reports", {"case_id": case_id})
 
@@ -204,10 +205,12 @@ def _notify_outcome(conn: Connection, target: Target, action: RowMapping, report
             "target_id": str(target.target_id), "reason": action["reason"],
             "suspended_until": action["suspended_until"].isoformat() if action["suspended_until"] else None}
     if action["action"] != "dismiss" or target.status == "held":
-        appeal = ("" if action["action"] == "dismiss"
-                  else f" 이의가 있으면 POST /moderation/actions/{action['id']}/appeal")
+        appealable = action["action"] != "dismiss"
         notify(conn, target.user_id, "moderation_outcome", f"운영자 조치: {label}",
-               f"사유: {action['reason']}.{appeal}", {**data, "role": "author"}, f"moderation:{action['id']}:author")
+               f"사유: {action['reason']}." + (f" {APPEAL_HINT}" if appealable else ""),
+               {**data, "role": "author", "appealable": appealable,
+                "appeal_path": appeal_path(action["id"]) if appealable else None},
+               f"moderation:{action['id']}:author")
     for reporter in reporters:
         notify(conn, reporter, "moderation_outcome", f"신고하신 내용이 검토되었어요: {label}",
                "신고해 주셔서 감사합니다.", {**data, "role": "reporter", "reason": None},

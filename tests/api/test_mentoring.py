@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from core.korean import josa
 from tests.api.conftest import Account, MakeUser, assert_error
 
 UISEONG, ANDONG, SEOUL_JONGNO = "47730", "47170", "11110"
@@ -66,13 +67,28 @@ def test_suggestions_rank_the_relevant_mentor_first_with_reasons(client: TestCli
     first = ranked[0]
     assert first["mentor_id"] == str(woodworker.id)
     assert ids.index(str(nearby.id)) < ids.index(str(cook.id))  # same 시도 beats another part of the country
-    assert "경상북도 의성군을(를) 잘 알아요" in first["reasons"]
+    assert "경상북도 의성군을 잘 알아요" in first["reasons"]  # the particle fits the word, no "을(를)"
     assert "같은 고향: 경상북도 의성군" in first["reasons"]
     assert "목공 경험" in first["reasons"] and "주말 가능" in first["reasons"]
     assert first["components"]["skills"] == 1.0 and first["components"]["region"] == 1.0
     assert first["score"] > ranked[1]["score"]
     near = next(item for item in ranked if item["mentor_id"] == str(nearby.id))
-    assert any("경상북도" in reason for reason in near["reasons"])
+    assert "같은 경상북도를 알아요" in near["reasons"]  # QA: was "같은 경상북도을(를) 알아요"
+    assert not [reason for item in ranked for reason in item["reasons"] if "(를)" in reason or "(가)" in reason]
+
+
+@pytest.mark.parametrize(("word", "pair", "expected"), [
+    ("경상북도", ("을", "를"), "경상북도를"), ("경상북도 의성군", ("을", "를"), "경상북도 의성군을"),
+    ("부산", ("이", "가"), "부산이"), ("대구", ("이", "가"), "대구가"), ("의성군", ("은", "는"), "의성군은"),
+    ("안동시", ("은", "는"), "안동시는"), ("목공", ("과", "와"), "목공과"), ("요리", ("과", "와"), "요리와"),
+    ("의성군", ("으로", "로"), "의성군으로"), ("안동시", ("으로", "로"), "안동시로"),
+    ("서울", ("으로", "로"), "서울로"),
+    ("포도(葡萄)", ("을", "를"), "포도(葡萄)를"), ("3", ("이", "가"), "3이"), ("2", ("이", "가"), "2가"),
+    ("10", ("을", "를"), "10을"), ("1", ("으로", "로"), "1로"),
+    ("AI", ("을", "를"), "AI을(를)"), ("AI", ("으로", "로"), "AI(으)로"),  # unknown reading: the placeholder stays
+])
+def test_josa_follows_the_final_consonant(word: str, pair: tuple[str, str], expected: str) -> None:
+    assert josa(word, *pair) == expected
 
 
 def test_certified_tier_raises_a_mentor_and_is_named(client: TestClient, make_user: MakeUser, engine: Engine,

@@ -78,11 +78,16 @@ def test_three_reports_hold_a_post_until_a_moderator_decides(client: TestClient,
         status = pg.execute("select status from app.posts where id = %s", (target,)).fetchone()[0]  # type: ignore
         assert status == ("held" if n == 2 else "published")
     assert_error(client.get(f"/community/posts/{target}"), 404, "not_found")
+    # its author reads why, in Korean (QA: was "held for review after 3 reports")
+    held = client.get(f"/community/posts/{target}", headers=author.headers).json()
+    assert held["status"] == "held" and held["status_reason"] == "신고가 3건 접수되어 운영자 검토를 기다리고 있어요"
     dismissed = client.post("/moderation/actions", headers=moderator.headers,
                             json={"target_type": "post", "target_id": target, "action": "dismiss",
                                   "reason": "공개된 가게 번호로 문제 없음"})
     assert dismissed.status_code == 201, dismissed.text
     assert client.get(f"/community/posts/{target}").json()["status"] == "published"
+    [(_, body, data)] = notifications(pg, author, "moderation_outcome")
+    assert "이의" not in body and data["appealable"] is False and data["appeal_path"] is None  # nothing to appeal
 
 
 def test_hide_needs_a_reason_is_audited_and_notifies_both_sides(client: TestClient, make_user: MakeUser,
@@ -112,6 +117,11 @@ def test_hide_needs_a_reason_is_audited_and_notifies_both_sides(client: TestClie
     assert audit == (moderator.id, "홍보성 도배")
     to_author = notifications(pg, author, "moderation_outcome")
     assert len(to_author) == 1 and "홍보성 도배" in to_author[0][1] and to_author[0][2]["action_id"] == action_id
+    # people read where to appeal in the app; the API path is for clients, in the data (QA: the body showed
+    # "이의가 있으면 POST /moderation/actions/4/appeal")
+    assert to_author[0][1] == "사유: 홍보성 도배. 이의가 있으면 앱의 '이의 신청'에서 알려 주세요."
+    assert to_author[0][2]["appealable"] is True
+    assert to_author[0][2]["appeal_path"] == f"/moderation/actions/{action_id}/appeal"
     to_reporter = notifications(pg, reporter, "moderation_outcome")
     assert len(to_reporter) == 1 and to_reporter[0][2]["reason"] is None  # reporters learn the outcome only
     # the author still sees it, with the reason; others do not
