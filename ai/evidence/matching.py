@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import Connection, text
@@ -37,6 +38,16 @@ EXPOSED_RANKS = 3  # appearing in the first three counts as exposure
 SIM_DIM = 64
 _KM_PER_DEG_LAT = 110.57
 _KM_PER_DEG_LON = 111.32 * math.cos(math.radians(36.5))  # Korea's middle latitude
+SEOUL = ZoneInfo("Asia/Seoul")
+
+# A need takes people (matching, invitations, applications) while it is open and its last day has not
+# passed in Korea. SQL reading the need as `n`, with today (`seoul_today`) as `:today`.
+OPEN_NEED_SQL = "n.status = 'open' and (n.ends_on is null or n.ends_on >= :today)"
+
+
+def seoul_today(now: datetime | None = None) -> date:
+    """Today's date in Korea (needs' dates are Korean calendar days)."""
+    return (now or datetime.now(UTC)).astimezone(SEOUL).date()
 
 
 @dataclass(frozen=True)
@@ -247,37 +258,42 @@ PRESENCE_DAYS = 90
 EXPOSURE_DAYS = 30
 
 
-def load_needs(conn: Connection) -> list[Need]:
-    """Open needs, oldest first, placed at their point or their 시군구's centre."""
+def load_needs(conn: Connection, today: date, need_id: str | None = None) -> list[Need]:
+    """Needs still open on `today` (ended ones are not matched), oldest first, placed at their point or
+    their 시군구's centre; just one of them with `need_id`."""
     rows = conn.execute(text(
         "select n.id, n.skill, n.tier_wanted, coalesce(n.lat, r.centroid_lat) as lat, "
         "       coalesce(n.lon, r.centroid_lon) as lon, coalesce(r.sgg_name, n.region_code) as region_name, "
         "       n.title || ' ' || n.description as body, n.starts_on, n.ends_on "
         "from app.regional_needs n left join raw.regions r on r.region_code = n.region_code "
-        "where n.status = 'open' and coalesce(n.lat, r.centroid_lat) is not null order by n.created_at")).all()
+        f"where {OPEN_NEED_SQL} and coalesce(n.lat, r.centroid_lat) is not null "
+        "  and (cast(:need as uuid) is null or n.id = cast(:need as uuid)) order by n.created_at"),
+        {"today": today, "need": need_id}).all()
     return [Need(str(r.id), r.skill, r.tier_wanted, r.lat, r.lon, r.region_name, r.body, r.starts_on, r.ends_on)
             for r in rows]
 
 
-def load_candidates(conn: Connection, now: datetime) -> list[Candidate]:
-    """Everyone with a current tier: places (hometown, home, recent activity), history, busy dates, exposure."""
+def load_candidates(conn: Connection, now: datetime, skill: str | None = None) -> list[Candidate]:
+    """Everyone with a current tier (in `skill`, if given): places (hometown, home, recent activity), history,
+    busy dates, exposure."""
     since = now - timedelta(days=PRESENCE_DAYS)
+    tiered = "select t.user_id from app.user_skill_tiers t where cast(:skill as text) is null or t.skill = :skill"
     places: dict[str, list[Place]] = {}
     for r in conn.execute(text(
             "select u.id, 'hometown' as kind, r.sgg_name, r.centroid_lat, r.centroid_lon from app.users u "
             "join raw.regions r on r.region_code = u.hometown_region_code "
-            "where u.is_active and exists (select 1 from app.user_skill_tiers t where t.user_id = u.id) "
+            f"where u.is_active and u.id in ({tiered}) "
             "union all "
             "select u.id, 'home', r.sgg_name, r.centroid_lat, r.centroid_lon from app.users u "
             "join raw.regions r on r.region_code = u.home_region_code "
-            "where u.is_active and exists (select 1 from app.user_skill_tiers t where t.user_id = u.id) "
+            f"where u.is_active and u.id in ({tiered}) "
             "union all "
             "select p.user_id, 'recent', r.sgg_name, r.centroid_lat, r.centroid_lon from ("
             "  select e.user_id, e.region_code, row_number() over (partition by e.user_id "
             "         order by max(e.occurred_at) desc) as n "
             "  from raw.activity_events e where e.occurred_at >= :since and e.region_code is not null "
-            "    and e.user_id in (select user_id from app.user_skill_tiers) group by e.user_id, e.region_code) p "
-            "join raw.regions r on r.region_code = p.region_code where p.n <= 3"), {"since": since}):
+            f"    and e.user_id in ({tiered}) group by e.user_id, e.region_code) p "
+            "join raw.regions r on r.region_code = p.region_code where p.n <= 3"), {"since": since, "skill": skill}):
         label = {"hometown": "고향", "home": "거주지", "recent": "최근 활동 지역"}[r.kind]
         places.setdefault(str(r.id), []).append(Place(r.centroid_lat, r.centroid_lon, f"{label} {r.sgg_name}"))
     busy: dict[str, list[tuple[date, date]]] = {}
@@ -294,7 +310,8 @@ def load_candidates(conn: Connection, now: datetime) -> list[Candidate]:
         "from app.user_skill_tiers t join app.users u on u.id = t.user_id and u.is_active "
         "left join app.certification_submissions s on s.user_id = t.user_id and s.skill = t.skill "
         "     and s.status = 'approved' "
-        "group by t.user_id, t.skill, t.tier order by t.user_id, t.skill")).all()
+        "where cast(:skill as text) is null or t.skill = :skill "
+        "group by t.user_id, t.skill, t.tier order by t.user_id, t.skill"), {"skill": skill}).all()
     return [Candidate(str(r.user_id), r.skill, r.tier, places.get(str(r.user_id), []), r.history,
                       tuple(busy.get(str(r.user_id), [])), exposure.get(str(r.user_id), 0.0)) for r in rows]
 
@@ -319,6 +336,17 @@ def write_matches(conn: Connection, matches: Sequence[Match], now: datetime) -> 
 def run_matching(conn: Connection, now: datetime | None = None, top_k: int = TOP_K) -> list[Match]:
     """Load, rank and write; what the matching asset does."""
     now = now or datetime.now(UTC)
-    matches = rank_needs(load_needs(conn), load_candidates(conn, now), top_k=top_k)
+    matches = rank_needs(load_needs(conn, seoul_today(now)), load_candidates(conn, now), top_k=top_k)
     write_matches(conn, matches, now)
     return matches
+
+
+def match_one_need(conn: Connection, need_id: str, now: datetime | None = None, top_k: int = TOP_K) -> list[Match]:
+    """Rank the people for one need now, without writing: for a need posted after the last run. Only the
+    need's skill is loaded (one need × that skill's people); exposure counts past invitations only, as
+    there is no run to share it with. Empty when the need is not open (see OPEN_NEED_SQL)."""
+    now = now or datetime.now(UTC)
+    needs = load_needs(conn, seoul_today(now), need_id)
+    if not needs:
+        return []
+    return rank_needs(needs, load_candidates(conn, now, needs[0].skill), top_k=top_k)

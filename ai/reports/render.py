@@ -30,7 +30,8 @@ from ai.reports.common import josa
 from ai.reports.suppression import MARK, fmt
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-TEMPLATE_VERSION = "reports-v1"  # bump when a template changes what a document says: part of inputs_hash
+# bump when a template changes what a document says: part of inputs_hash, so stored documents are made again
+TEMPLATE_VERSION = "reports-v2"  # v2: no word joiners in the PDF's Title/Author metadata
 MIME = {".css": "text/css", ".ttf": "font/ttf", ".svg": "image/svg+xml", ".png": "image/png", ".html": "text/html"}
 _DATA_URL = re.compile(r"^data:(?P<mime>[^;,]*)(?P<b64>;base64)?,(?P<data>.*)$", re.S)
 
@@ -107,15 +108,20 @@ def environment() -> jinja2.Environment:
 
 WORD_JOINER = "\u2060"
 _BETWEEN_HANGUL = re.compile(r"(?<=[\uac00-\ud7a3])(?=[\uac00-\ud7a3])")
+_BODY = re.compile(r"<body[\s>]", re.IGNORECASE)
 
 
 def keep_all(html: str) -> str:
     """Korean line breaking at spaces only (CSS word-break: keep-all, which WeasyPrint does not implement).
 
     A WORD JOINER (U+2060) between two Hangul syllables forbids a break there; it is invisible, takes no
-    width, and is not in the PDF's text, so extraction and search see the words unchanged.
+    width, and is not in the PDF's text, so extraction and search see the words unchanged. Only the body
+    is touched: the head's <title> and <meta> become the PDF's Title and Author, which are plain strings
+    (a viewer shows the joiners there, and search in a document list would miss the words).
     """
-    return _BETWEEN_HANGUL.sub(WORD_JOINER, html)
+    body = _BODY.search(html)
+    start = body.start() if body else 0
+    return html[:start] + _BETWEEN_HANGUL.sub(WORD_JOINER, html[start:])
 
 
 def render_html(template: str, context: dict[str, Any]) -> str:

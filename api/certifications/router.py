@@ -112,7 +112,6 @@ def tiers(conn: ConnDep, user: CurrentUser) -> list[SkillTierPublic]:
 def queue(conn: ConnDep, _admin: AdminUser, limit: Limit = 20, offset: Offset = 0) -> Page[QueueItem]:
     rows, total = service.review_queue(conn, limit, offset)
     items = [QueueItem(**_summary_fields(r), user_id=r["user_id"], age_hours=round(float(r["age_hours"]), 2),
-                       priority=round(float(r["risk_score"] or 0) * 24 + float(r["age_hours"]), 2),
                        risk_level=r["risk_level"], assessment_summary=r["assessment_summary"]) for r in rows]
     return Page[QueueItem](items=items, total=total, limit=limit, offset=offset)
 

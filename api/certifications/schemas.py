@@ -104,8 +104,7 @@ class SubmissionDetail(SubmissionSummary):
 class QueueItem(SubmissionSummary):
     user_id: uuid.UUID
     age_hours: float
-    priority: float = Field(description="risk_score × 24 + age in hours: each risk point counts as a day of waiting")
-    risk_level: str | None
+    risk_level: str | None = Field(description="high, medium or low: the queue's first key (then oldest first)")
     assessment_summary: str | None
 
 

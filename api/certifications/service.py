@@ -214,10 +214,12 @@ def list_history(conn: Connection, user_id: uuid.UUID, limit: int, offset: int) 
 
 
 def review_queue(conn: Connection, limit: int, offset: int) -> tuple[list[RowMapping], int]:
-    """Checked submissions awaiting a decision: each point of risk counts as a day of waiting."""
+    """Checked submissions awaiting a decision, riskiest and oldest first: by the assessment's risk level
+    (high, medium, low, then any without an assessment), and within a level the longest waiting first."""
     rows = conn.execute(text(
         f"select * from ({_SUMMARY_SQL} where s.status = 'checked') q "
-        "order by coalesce(q.risk_score, 0) * 24 + q.age_hours desc, q.created_at limit :l offset :o"),
+        "order by case q.risk_level when 'high' then 3 when 'medium' then 2 when 'low' then 1 else 0 end desc, "
+        "         q.created_at, q.id limit :l offset :o"),
         {"l": limit, "o": offset}).mappings().all()
     total = conn.execute(select(func.count()).select_from(certification_submissions)
                          .where(certification_submissions.c.status == "checked")).scalar_one()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import RowMapping
 
 from api.deps import ConnDep, CurrentUser
@@ -46,12 +46,15 @@ def create(body: NeedCreate, conn: ConnDep, user: CurrentUser) -> NeedPublic:
 def list_needs(conn: ConnDep, user: CurrentUser,
                region_code: Annotated[RegionCode | None, Query(description="administrators only")] = None,
                status: Annotated[str | None, Query(pattern="^(open|filled|closed)$")] = None,
+               open_only: Annotated[bool, Query(description="only needs that still take people: open and not "
+                                                            "past their end date (Korean time)")] = False,
                limit: Limit = 20, offset: Offset = 0) -> Page[NeedPublic]:
-    rows, total = service.list_needs(conn, user, region_code, status, limit, offset)
+    rows, total = service.list_needs(conn, user, region_code, status, open_only, limit, offset)
     return Page[NeedPublic](items=[_need(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/matched", response_model=list[MatchedNeed], summary="Open needs the platform matched you to")
+@router.get("/matched", response_model=list[MatchedNeed],
+            summary="Open needs the platform matched you to (not those past their end date)")
 def matched(conn: ConnDep, user: CurrentUser, limit: Limit = 20) -> list[MatchedNeed]:
     return [MatchedNeed(**{name: row[name] for name in MatchedNeed.model_fields})
             for row in service.matched_needs(conn, user.id, limit)]
@@ -68,12 +71,24 @@ def read(need_id: uuid.UUID, conn: ConnDep, user: CurrentUser) -> NeedPublic:
     return _need(service.need_for_manager(conn, user, need_id))
 
 
-@router.get("/{need_id}/candidates", response_model=list[CandidatePublic], responses=NOT_FOUND,
+CANDIDATE_HEADERS = {
+    "X-Matches-Computed-At": {"description": "when this ranking was computed (ISO 8601); absent if matching "
+                                             "never ran", "schema": {"type": "string", "format": "date-time"}},
+    "X-Matches-Source": {"description": "`batch`: the last matching run; `on-request`: the need is newer than "
+                                        "that run, so it was ranked just now", "schema": {"type": "string"}},
+}
+
+
+@router.get("/{need_id}/candidates", response_model=list[CandidatePublic],
+            responses={**NOT_FOUND, 200: {"headers": CANDIDATE_HEADERS}},
             summary="Certified people ranked for the need, with the reasons (your region only)")
-def candidates(need_id: uuid.UUID, conn: ConnDep, user: CurrentUser, limit: Limit = 20) -> list[CandidatePublic]:
-    service.need_for_manager(conn, user, need_id)
-    return [CandidatePublic(**{name: r[name] for name in CandidatePublic.model_fields})
-            for r in service.candidates(conn, need_id, limit)]
+def candidates(need_id: uuid.UUID, conn: ConnDep, user: CurrentUser, response: Response,
+               limit: Limit = 20) -> list[CandidatePublic]:
+    ranked = service.candidates(conn, service.need_for_manager(conn, user, need_id), limit)
+    if ranked.computed_at is not None:
+        response.headers["X-Matches-Computed-At"] = ranked.computed_at.isoformat()
+    response.headers["X-Matches-Source"] = "on-request" if ranked.on_request else "batch"
+    return [CandidatePublic(**{name: r[name] for name in CandidatePublic.model_fields}) for r in ranked.rows]
 
 
 @router.post("/{need_id}/invitations", status_code=201, response_model=EngagementPublic,

@@ -48,6 +48,7 @@ class NeedPublic(BaseModel):
     headcount: int
     accepted_count: int
     status: str = Field(description="open, filled or closed")
+    is_past: bool = Field(description="its end date has passed (Korean time): it takes no more people, even if open")
     created_at: datetime
 
 

@@ -2,17 +2,23 @@
 
 Municipality officers act for their `managed_region_code`, local requesters for their home 시군구;
 both see only their own region's needs and candidates. App users see the needs the matching asset
-matched them to. Accepting counts toward the headcount under a row lock on the need, so two
-simultaneous acceptances never over-fill it; the acceptance that reaches it marks the need filled.
+matched them to. A need takes people (matching, invitations, applications, acceptances) only while it
+is open and its last day (`ends_on`, Korean calendar) has not passed: `OPEN_NEED_SQL`. Accepting
+counts toward the headcount under a row lock on the need, so two simultaneous acceptances never
+over-fill it; the acceptance that reaches it marks the need filled.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert, select, text, update
 
+from ai.evidence.matching import OPEN_NEED_SQL, TOP_K, match_one_need, seoul_today
 from api.errors import ApiError
 from api.needs.schemas import NeedCreate
 from api.users.service import UserRecord
@@ -41,8 +47,9 @@ def managed_region(user: UserRecord) -> str | None:
                    "see the needs matched to you at GET /needs/matched.")
 
 
-_NEED_SQL = """
-select n.*, r.sgg_name as region_name,
+_NEED_SQL = f"""
+select n.*, r.sgg_name as region_name, coalesce(n.ends_on < :today, false) as is_past,
+       ({OPEN_NEED_SQL}) as takes_people,
        (select count(*) from app.need_engagements e where e.need_id = n.id and e.status = 'accepted')
            as accepted_count
 from app.regional_needs n left join raw.regions r on r.region_code = n.region_code
@@ -79,16 +86,20 @@ def create_need(conn: Connection, user: UserRecord, body: NeedCreate) -> RowMapp
 
 
 def get_need(conn: Connection, need_id: uuid.UUID) -> RowMapping | None:
-    return conn.execute(text(_NEED_SQL + " where n.id = :id"), {"id": need_id}).mappings().first()
+    return conn.execute(text(_NEED_SQL + " where n.id = :id"),
+                        {"id": need_id, "today": seoul_today()}).mappings().first()
 
 
-def list_needs(conn: Connection, user: UserRecord, region: str | None, status: str | None, limit: int,
-               offset: int) -> tuple[list[RowMapping], int]:
+def list_needs(conn: Connection, user: UserRecord, region: str | None, status: str | None, open_only: bool,
+               limit: int, offset: int) -> tuple[list[RowMapping], int]:
+    """`open_only`: just the needs that still take people (open, and not past their last day)."""
     own = managed_region(user)
     if own is not None:
         region = own
     where = "where (cast(:r as text) is null or n.region_code = :r) and (cast(:s as text) is null or n.status = :s)"
-    params = {"r": region, "s": status, "l": limit, "o": offset}
+    if open_only:
+        where += f" and {OPEN_NEED_SQL}"
+    params = {"r": region, "s": status, "l": limit, "o": offset, "today": seoul_today()}
     rows = conn.execute(text(f"{_NEED_SQL} {where} order by n.created_at desc limit :l offset :o"),
                         params).mappings().all()
     total = conn.execute(text(f"select count(*) from app.regional_needs n {where}"), params).scalar_one()
@@ -104,13 +115,40 @@ def need_for_manager(conn: Connection, user: UserRecord, need_id: uuid.UUID) -> 
     return row
 
 
-def candidates(conn: Connection, need_id: uuid.UUID, limit: int) -> list[RowMapping]:
-    return list(conn.execute(text(
-        "select m.user_id, u.display_name, m.rank, m.score, m.tier, m.distance_km, m.reasons, "
+@dataclass(frozen=True)
+class Candidates:
+    rows: Sequence[Mapping[Any, Any]]
+    computed_at: datetime | None  # when this ranking was computed; None if matching never ran
+    on_request: bool  # ranked just now: the need is newer than the last matching run
+
+
+_CANDIDATE_ENGAGEMENTS = (
+    "select u.id as user_id, u.display_name, e.status as engagement_status, e.kind as engagement_kind "
+    "from app.users u left join app.need_engagements e on e.need_id = :n and e.user_id = u.id "
+    "where u.id = any(cast(:ids as uuid[]))")
+
+
+def candidates(conn: Connection, need: RowMapping, limit: int) -> Candidates:
+    """The matching run's ranking for the need; for an open need posted after the last run (which has
+    none yet), the need is ranked on the spot with the same code, for its skill's people only."""
+    rows = list(conn.execute(text(
+        "select m.user_id, u.display_name, m.rank, m.score, m.tier, m.distance_km, m.reasons, m.computed_at, "
         "       e.status as engagement_status, e.kind as engagement_kind "
         "from serving.need_matches m join app.users u on u.id = m.user_id and u.is_active "
         "left join app.need_engagements e on e.need_id = m.need_id and e.user_id = m.user_id "
-        "where m.need_id = :n order by m.rank limit :l"), {"n": need_id, "l": limit}).mappings().all())
+        "where m.need_id = :n order by m.rank limit :l"), {"n": need["id"], "l": limit}).mappings().all())
+    if rows:
+        return Candidates(rows, rows[0]["computed_at"], on_request=False)
+    last_run = conn.execute(text("select max(computed_at) from serving.need_matches")).scalar()
+    if not need["takes_people"] or (last_run is not None and need["created_at"] <= last_run):
+        return Candidates([], last_run, on_request=False)
+    now = datetime.now(UTC)
+    matches = match_one_need(conn, str(need["id"]), now, top_k=TOP_K)[:limit]
+    people = {r["user_id"]: r for r in conn.execute(text(_CANDIDATE_ENGAGEMENTS), {
+        "n": need["id"], "ids": [m.user_id for m in matches]}).mappings()} if matches else {}
+    ranked = [{**people[uuid.UUID(m.user_id)], "rank": m.rank, "score": m.score, "tier": m.tier,
+               "distance_km": m.distance_km, "reasons": m.reasons} for m in matches]
+    return Candidates(ranked, now, on_request=True)
 
 
 def matched_needs(conn: Connection, user_id: uuid.UUID, limit: int) -> list[RowMapping]:
@@ -119,8 +157,8 @@ def matched_needs(conn: Connection, user_id: uuid.UUID, limit: int) -> list[RowM
         f"       e.status as engagement_status "
         f"from serving.need_matches m join ({_NEED_SQL}) q on q.id = m.need_id "
         f"left join app.need_engagements e on e.need_id = m.need_id and e.user_id = m.user_id "
-        f"where m.user_id = :u and q.status = 'open' order by m.rank, m.score desc limit :l"),
-        {"u": user_id, "l": limit}).mappings().all())
+        f"where m.user_id = :u and q.takes_people order by m.rank, m.score desc limit :l"),
+        {"u": user_id, "l": limit, "today": seoul_today()}).mappings().all())
 
 
 def _user_tier(conn: Connection, user_id: uuid.UUID, skill: str) -> int | None:
@@ -132,6 +170,9 @@ def _engage(conn: Connection, need: RowMapping, user_id: uuid.UUID, kind: str, a
             message: str) -> uuid.UUID:
     if need["status"] != "open":
         raise ApiError(409, "need_not_open", f"This need is {need['status']}; it takes no more people.")
+    if need["is_past"]:
+        raise ApiError(409, "need_ended", f"This need ended on {need['ends_on']:%Y-%m-%d}; it takes no more "
+                       "people. Post a new need with new dates for further help.")
     tier = _user_tier(conn, user_id, need["skill"])
     if tier is None or tier < need["tier_wanted"] - 1:
         raise ApiError(422, "not_certified", f"{need['skill']} certification at tier {need['tier_wanted'] - 1 or 1} "
@@ -215,6 +256,9 @@ def respond(conn: Connection, user: UserRecord, engagement_id: uuid.UUID, accept
     if accept:
         if need["status"] != "open":
             raise ApiError(409, "need_not_open", f"The need is already {need['status']}.")
+        if need["ends_on"] is not None and need["ends_on"] < seoul_today():
+            raise ApiError(409, "need_ended", f"The need ended on {need['ends_on']:%Y-%m-%d}; it can only be "
+                           "declined now.")
         accepted = conn.execute(text("select count(*) from app.need_engagements where need_id = :n "
                                      "and status = 'accepted'"), {"n": need["id"]}).scalar_one()
         if accepted + 1 >= need["headcount"]:

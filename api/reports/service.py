@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import Connection, RowMapping, select
 
 from ai.reports import index
@@ -16,6 +19,7 @@ from core.tables_report import reports
 from core.vocab import Role
 
 REGION_KINDS = ("regional", "policy")
+SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def sees_every_region(user: UserRecord) -> bool:
@@ -36,11 +40,19 @@ def refuse(conn: Connection, user: UserRecord, object_id: str, reason: str, deta
     return ApiError(403, "forbidden", reason)
 
 
-def parse_period(period: str) -> Period:
+def parse_period(period: str, today: date | None = None) -> Period:
+    """A past or the current period (the current one is reported as far as it has gone); a period whose
+    first day is still ahead in Korea has nothing to report: 422."""
     try:
-        return Period.parse(period)
+        parsed = Period.parse(period)
     except PeriodError as exc:
         raise ApiError.validation("path.period", str(exc)) from exc
+    today = today or datetime.now(SEOUL).date()
+    if parsed.start > today:
+        raise ApiError.validation("path.period", f"{parsed.key} has not started yet (today is {today:%Y-%m-%d} "
+                                  f"in Korea); ask for a past period or the current one, "
+                                  f"{Period.month_of(today).key}, which is reported so far")
+    return parsed
 
 
 def list_visible(conn: Connection, user: UserRecord, kind: str | None, region_code: str | None,

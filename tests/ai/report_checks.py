@@ -1,4 +1,4 @@
-"""Reading a PDF back: text, embedded fonts, and pages rendered to PNG (pdftoppm) for a look."""
+"""Reading a PDF back: text, metadata, embedded fonts, and pages rendered to PNG (pdftoppm) for a look."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ from pypdf import PdfReader
 
 def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def pdf_metadata(pdf: bytes) -> dict[str, str]:
+    """The document information dictionary (/Title, /Author, …) as plain strings."""
+    info = PdfReader(io.BytesIO(pdf)).metadata or {}
+    return {str(key): str(value) for key, value in info.items()}
 
 
 def page_count(pdf: bytes) -> int:

@@ -19,7 +19,7 @@ from ai.reports.common import Period
 from ai.reports.narrative import OpenAIWriter, TemplateWriter
 from core.badges import user_key
 from core.storage import get_storage
-from tests.ai.report_checks import embedded_fonts, page_count, pdf_text, render_png
+from tests.ai.report_checks import embedded_fonts, page_count, pdf_metadata, pdf_text, render_png
 from tests.fixtures.warehouse import DbtRun
 
 PERIOD = "2026-10"
@@ -45,6 +45,8 @@ def _assert_korean_pdf(doc: documents.ReportDocument, tmp: Path) -> str:
     assert doc.pdf.startswith(b"%PDF-")
     assert page_count(doc.pdf) == doc.pages
     assert any(name.endswith("+NanumGothic") for name in embedded_fonts(doc.pdf)), embedded_fonts(doc.pdf)
+    info = pdf_metadata(doc.pdf)  # plain strings: no U+2060 word joiners from the body's line breaking
+    assert info["/Title"] == doc.title and info["/Author"] == "고향으로 ON", info
     pngs = render_png(doc.pdf, tmp, doc.kind)
     assert not pngs or len(pngs) == doc.pages
     return pdf_text(doc.pdf)

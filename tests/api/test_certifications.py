@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from ai.evidence.assessment import TemplateWriter
-from ai.evidence.matching import run_matching
+from ai.evidence.matching import run_matching, seoul_today
 from ai.evidence.pipeline import check_submission
 from ai.evidence.sniff import JPEG
 from api.certifications import service
@@ -100,8 +100,9 @@ def test_done_when(client: TestClient, engine: Engine, make_user: MakeUser, regi
 
     # an administrator finds it at the top of the queue and approves it at tier 2
     admin = make_user(roles=("admin",), user_type=None)
-    queue = client.get("/certifications/review-queue", headers=admin.headers).json()
-    assert queue["items"][0]["id"] == submission_id
+    queue = client.get("/certifications/review-queue", headers=admin.headers, params={"limit": 100}).json()
+    ids = [item["id"] for item in queue["items"]]
+    assert all(item["risk_level"] == "high" for item in queue["items"][:ids.index(submission_id) + 1])
     decided = client.post(f"/certifications/{submission_id}/review", headers=admin.headers,
                           json={"decision": "approve", "tier": 2, "feedback": "짜맞춤이 정확합니다."})
     assert decided.status_code == 200, decided.text
@@ -132,9 +133,10 @@ def test_done_when(client: TestClient, engine: Engine, make_user: MakeUser, regi
 
     # a 의성군 officer posts a need for 목공 and sees the user ranked with reasons
     officer = make_user(roles=("municipality_officer",), user_type=None, managed_region_code=UISEONG)
+    soon = seoul_today() + timedelta(days=30)  # a need past its end date is not matched
     need = client.post("/needs", headers=officer.headers, json={
         "title": "마을회관 원목 의자 수리", "description": "부서진 원목 의자 열 개를 고쳐 주실 분", "skill": "목공",
-        "tier_wanted": 2, "headcount": 1, "starts_on": "2026-07-01", "ends_on": "2026-07-03"})
+        "tier_wanted": 2, "headcount": 1, "starts_on": str(soon), "ends_on": str(soon + timedelta(days=2))})
     assert need.status_code == 201, need.text
     with engine.begin() as conn:
         run_matching(conn)
@@ -283,3 +285,26 @@ def test_the_stored_photo_has_no_exif(client: TestClient, engine: Engine, make_u
                            {"s": sid}).scalar_one()
     stored = Path(get_settings().storage_dir, key).read_bytes()
     assert b"Exif" not in stored[:200] and b"HometownCam" not in stored
+
+
+def test_the_review_queue_puts_the_riskiest_first_then_the_oldest(client: TestClient, engine: Engine,
+                                                                   make_user: MakeUser) -> None:
+    """A month-old low-risk submission must not sort above a fresh high-risk one (issue: risk, then age)."""
+    user, admin = make_user(), make_user(roles=("admin",), user_type=None)
+    made: dict[str, str] = {}
+    with engine.begin() as conn:
+        for name, level, score, age_days in (("old_low", "low", 0.5, 30), ("fresh_high", "high", 4.5, 0),
+                                             ("old_high", "high", 4.0, 2), ("mid", "medium", 2.0, 10)):
+            sid = conn.execute(text(
+                "insert into app.certification_submissions (user_id, skill, status, risk_score, created_at, "
+                "checked_at) values (:u, '목공', 'checked', :r, now() - make_interval(days => :d), now()) "
+                "returning id"), {"u": user.id, "r": score, "d": age_days}).scalar_one()
+            conn.execute(text("insert into app.certification_assessments (submission_id, engine, recommended_tier, "
+                              "risk_level, summary, report) values (:s, 'test', 1, :l, '', '{}')"),
+                         {"s": sid, "l": level})
+            made[str(sid)] = name
+    items = client.get("/certifications/review-queue", headers=admin.headers, params={"limit": 100}).json()["items"]
+    assert [made[i["id"]] for i in items if i["id"] in made] == ["old_high", "fresh_high", "mid", "old_low"]
+    levels = {"high": 3, "medium": 2, "low": 1}
+    keys = [(-levels.get(i["risk_level"], 0), i["created_at"]) for i in items]
+    assert keys == sorted(keys)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from ai.evidence.matching import run_matching
+from ai.evidence.matching import run_matching, seoul_today
 from tests.api.conftest import Account, MakeUser, assert_error
 
 UISEONG, ANDONG = "47730", "47170"
@@ -56,7 +57,8 @@ def test_invite_apply_accept_fills_the_need(client: TestClient, engine: Engine, 
     cook_a, cook_b, cook_c, uncertified = make_user(), make_user(), make_user(), make_user()
     for cook, home in ((cook_a, UISEONG), (cook_b, ANDONG), (cook_c, UISEONG)):
         certify(engine, cook, "요리", 2, home)
-    need_id = post_need(client, officer, starts_on="2026-08-01", ends_on="2026-08-02").json()["id"]
+    soon = seoul_today() + timedelta(days=30)
+    need_id = post_need(client, officer, starts_on=str(soon), ends_on=str(soon + timedelta(days=1))).json()["id"]
     with engine.begin() as conn:
         run_matching(conn)
 
@@ -94,3 +96,65 @@ def test_invite_apply_accept_fills_the_need(client: TestClient, engine: Engine, 
     mine_now = client.get("/needs/engagements", headers=cook_b.headers).json()
     assert mine_now[0]["status"] == "accepted" and mine_now[0]["need_status"] == "filled"
     assert_error(client.post(f"/needs/engagements/{uuid.uuid4()}/accept", headers=cook_a.headers), 404, "not_found")
+
+
+def test_a_need_past_its_end_date_is_not_offered_and_takes_no_one(client: TestClient, engine: Engine,
+                                                                   make_user: MakeUser, regions_loaded: object) -> None:
+    officer = make_user(roles=("municipality_officer",), user_type=None, managed_region_code=UISEONG)
+    cook = make_user()
+    certify(engine, cook, "요리", 2, UISEONG)
+    today = seoul_today()
+    ended = post_need(client, officer, starts_on=str(today - timedelta(days=10)),
+                      ends_on=str(today - timedelta(days=1))).json()["id"]
+    current = post_need(client, officer, starts_on=str(today - timedelta(days=1)), ends_on=str(today)).json()["id"]
+    with engine.begin() as conn:
+        run_matching(conn)
+        ranked = set(conn.execute(text("select distinct need_id::text from serving.need_matches")).scalars())
+    assert current in ranked and ended not in ranked  # the last day itself still counts
+
+    offered = {m["id"] for m in client.get("/needs/matched", headers=cook.headers, params={"limit": 100}).json()}
+    assert current in offered and ended not in offered
+    message = assert_error(client.post(f"/needs/{ended}/applications", headers=cook.headers, json={}), 409,
+                           "need_ended")["message"]
+    assert str(today - timedelta(days=1)) in message
+    assert_error(client.post(f"/needs/{ended}/invitations", headers=officer.headers,
+                             json={"user_id": str(cook.id)}), 409, "need_ended")
+    assert client.post(f"/needs/{current}/applications", headers=cook.headers, json={}).status_code == 201
+
+    listed = {n["id"]: n for n in client.get("/needs", headers=officer.headers, params={"limit": 100}).json()["items"]}
+    assert listed[ended]["is_past"] is True and listed[current]["is_past"] is False
+    open_only = client.get("/needs", headers=officer.headers, params={"open_only": True, "limit": 100}).json()
+    assert {n["id"] for n in open_only["items"]} >= {current} and ended not in {n["id"] for n in open_only["items"]}
+    assert open_only["total"] < client.get("/needs", headers=officer.headers).json()["total"]
+
+
+def test_a_need_posted_after_the_last_matching_run_is_ranked_on_request(
+        client: TestClient, engine: Engine, make_user: MakeUser, regions_loaded: object) -> None:
+    officer = make_user(roles=("municipality_officer",), user_type=None, managed_region_code=UISEONG)
+    cook = make_user()
+    certify(engine, cook, "요리", 2, UISEONG)
+    with engine.begin() as conn:
+        run_matching(conn)
+        last_run = conn.execute(text("select max(computed_at) from serving.need_matches")).scalar_one()
+    need_id = post_need(client, officer).json()["id"]
+
+    fresh = client.get(f"/needs/{need_id}/candidates", headers=officer.headers)
+    assert fresh.status_code == 200, fresh.text
+    assert fresh.headers["X-Matches-Source"] == "on-request"
+    assert datetime.fromisoformat(fresh.headers["X-Matches-Computed-At"]) > last_run
+    mine = next(c for c in fresh.json() if c["user_id"] == str(cook.id))
+    assert mine["reasons"] and mine["engagement_status"] is None
+    assert [c["rank"] for c in fresh.json()] == list(range(1, len(fresh.json()) + 1))
+    invited = client.post(f"/needs/{need_id}/invitations", headers=officer.headers, json={"user_id": str(cook.id)})
+    assert invited.status_code == 201
+    again = next(c for c in client.get(f"/needs/{need_id}/candidates", headers=officer.headers).json()
+                 if c["user_id"] == str(cook.id))
+    assert again["engagement_status"] == "pending" and again["engagement_kind"] == "invite"
+
+    with engine.begin() as conn:
+        run_matching(conn)
+        computed_at = conn.execute(text("select max(computed_at) from serving.need_matches")).scalar_one()
+    batch = client.get(f"/needs/{need_id}/candidates", headers=officer.headers)
+    assert batch.headers["X-Matches-Source"] == "batch"
+    assert datetime.fromisoformat(batch.headers["X-Matches-Computed-At"]) == computed_at
+    assert str(cook.id) in {c["user_id"] for c in batch.json()}

@@ -4,6 +4,8 @@ only their own personal report; the list shows what the caller may see, with per
 from __future__ import annotations
 
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,8 +32,10 @@ def _is_pdf(response: object, title_part: str) -> None:
     assert response.status_code == 200, response.text  # type: ignore[attr-defined]
     assert response.headers["content-type"] == "application/pdf"  # type: ignore[attr-defined]
     body = response.content  # type: ignore[attr-defined]
-    text_ = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+    reader = PdfReader(io.BytesIO(body))
+    text_ = "\n".join(p.extract_text() for p in reader.pages)
     assert title_part in text_
+    assert reader.metadata is not None and title_part in str(reader.metadata.title)  # no U+2060 in the title
 
 
 def test_an_officer_downloads_the_own_regions_report_and_proposal(client: TestClient, make_user: MakeUser,
@@ -86,3 +90,21 @@ def test_users_get_only_their_own_personal_report(client: TestClient, make_user:
     assert_error(client.get(f"/reports/regions/4773/regional/{PERIOD}.pdf", headers=me.headers), 422,
                  "validation_error")
     assert client.get(f"/reports/me/{PERIOD}.pdf").status_code == 401
+
+
+def test_a_period_that_has_not_started_is_refused_and_the_current_one_is_made(
+        client: TestClient, make_user: MakeUser, regions: tuple[str, str]) -> None:
+    own, _ = regions
+    officer = make_user(roles=("municipality_officer",), user_type=None, managed_region_code=own)
+    today = datetime.now(ZoneInfo("Asia/Seoul")).date()
+    later = f"{today.year + 1}-{today.month:02d}"
+    error = assert_error(client.get(f"/reports/regions/{own}/regional/{later}.pdf", headers=officer.headers), 422,
+                         "validation_error")
+    assert "has not started yet" in error["message"] and later in error["message"]
+    next_quarter = f"{today.year + 1}-Q1"
+    assert_error(client.get(f"/reports/regions/{own}/policy/{next_quarter}.pdf", headers=officer.headers), 422,
+                 "validation_error")
+    me = make_user()
+    assert_error(client.get(f"/reports/me/{later}.pdf", headers=me.headers), 422, "validation_error")
+    current = f"{today.year}-{today.month:02d}"
+    _is_pdf(client.get(f"/reports/me/{current}.pdf", headers=me.headers), "님의 고향으로 ON")
