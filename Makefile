@@ -77,8 +77,13 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
+# every benchmark, each against its baseline measured in the same run (about 20 minutes on two cores);
+# one alone: .venv/bin/python benchmarks/<name>.py --help. reports.py needs the marts of `make up`.
+BENCHMARKS := ingest activity_api ranking notifications recommend embedding evidence matching
 bench: install
-	$(BIN)/python benchmarks/ingest.py
+	@missed=""; for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python -m benchmarks.$$b || missed="$$missed $$b"; done; \
+	echo "== reports"; $(BIN)/python -m benchmarks.reports --month 2026-10 || missed="$$missed reports"; \
+	if [ -n "$$missed" ]; then echo "missed a target or failed:$$missed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) var dbt/target dbt/logs
