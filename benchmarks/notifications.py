@@ -56,7 +56,9 @@ async def _user(base: str, ws_base: str, token: str, missions: list[str], rounds
         start.set()
         for r in range(rounds):
             await go[r].wait()
-            attempt = (await http.post(f"/missions/{missions[r]}/attempts", headers=headers)).json()["id"]
+            enrolled = await http.post(f"/missions/{missions[r]}/attempts", headers=headers)
+            assert enrolled.status_code == 201, enrolled.text
+            attempt = enrolled.json()["id"]
             (await http.post(f"/me/attempts/{attempt}/steps/1/checkins", headers=headers,
                              json={"lat": 36.3527, "lon": 128.6970})).raise_for_status()
             (await http.post(f"/me/attempts/{attempt}/steps/1/complete", headers=headers)).raise_for_status()
