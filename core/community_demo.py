@@ -109,9 +109,10 @@ def remove_demo_community(conn: Connection) -> None:
     """Delete every community row that demo users wrote or that concerns them (children first)."""
     demo = "select id from app.users where is_demo"
     demo_posts = f"select id from app.posts where author_id in ({demo})"
+    demo_actions = f"select id from app.moderation_actions where target_user_id in ({demo}) or moderator_id in ({demo})"
     statements = [
-        f"delete from app.appeals where appellant_id in ({demo})",
-        f"delete from app.user_sanctions where user_id in ({demo})",
+        f"delete from app.appeals where appellant_id in ({demo}) or action_id in ({demo_actions})",
+        f"delete from app.user_sanctions where user_id in ({demo}) or action_id in ({demo_actions})",
         f"delete from app.reports where reporter_id in ({demo}) or target_id in ({demo_posts})",
         f"delete from app.moderation_actions where target_user_id in ({demo}) or moderator_id in ({demo})",
         f"delete from app.moderation_cases where target_user_id in ({demo})",
@@ -133,6 +134,13 @@ def remove_demo_community(conn: Connection) -> None:
     ]
     for statement in statements:
         conn.execute(text(statement))
+    # a real user's case that a demo moderator closed has lost its closing action: back to the queue
+    conn.execute(text(
+        "update app.moderation_cases c set status = 'open', closed_at = null, closing_action_id = null "
+        "where c.closing_action_id is not null "
+        "and not exists (select from app.moderation_actions a where a.id = c.closing_action_id) "
+        "and not exists (select from app.moderation_cases o where o.status = 'open' "
+        "and o.target_type = c.target_type and o.target_id = c.target_id)"))
 
 
 def _users(conn: Connection) -> list[DemoUser]:

@@ -6,6 +6,7 @@ import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from tests.api.conftest import Account, MakeUser, assert_error
 from tests.api.test_community import post
@@ -190,3 +191,28 @@ def test_reporting_is_rate_limited(client: TestClient, make_user: MakeUser, pg: 
     assert int(refused.headers["Retry-After"]) > 0
     assert pg.execute("select count(*) from app.reports where reporter_id = %s", (reporter.id,)).fetchone() == (10,)
     del author
+
+
+def test_removing_the_demo_community_reopens_a_real_users_case_that_a_demo_moderator_closed(
+        client: TestClient, make_user: MakeUser, moderator: Account, pg: psycopg.Connection, engine: Engine) -> None:
+    """Re-seeding the demo takes its moderators' actions away; a real user's case one of them closed
+    goes back to the queue instead of staying closed by an action that no longer exists (make up's
+    moderation mart test caught that)."""
+    from core.community_demo import remove_demo_community
+
+    author, reporter = make_user(), make_user()
+    target = post(client, author, "데모 운영자가 숨긴 글", "본문입니다")["id"]
+    assert report(client, reporter, "post", target, "spam").status_code == 201
+    hidden = client.post("/moderation/actions", headers=moderator.headers,
+                         json={"target_type": "post", "target_id": target, "action": "hide", "reason": "도배"})
+    assert hidden.status_code == 201, hidden.text
+    pg.execute("update app.users set is_demo = true where id = %s", (moderator.id,))
+    try:
+        with engine.begin() as conn:
+            remove_demo_community(conn)
+    finally:
+        pg.execute("update app.users set is_demo = false where id = %s", (moderator.id,))
+    assert pg.execute("select status, closing_action_id, closed_at from app.moderation_cases where target_id = %s",
+                      (target,)).fetchone() == ("open", None, None)
+    assert pg.execute("select count(*) from app.moderation_actions where moderator_id = %s",
+                      (moderator.id,)).fetchone() == (0,)
