@@ -288,6 +288,26 @@ def sync_roles_and_filters(regions: list[str], changes: Changes) -> None:
     db.session.flush()
 
 
+def sync_dashboard_roles(changes: Changes) -> None:
+    """Who sees which dashboard (DASHBOARD_RBAC): policy staff every one; municipality officers those
+    whose charts all read datasets with region_code, which row-level security narrows to their 시군구.
+    A dashboard mixing in national data (certification, community, recommendation evaluation) would
+    show officers charts they may not read, so it is not listed for them."""
+    from superset.extensions import db
+    from superset.models.dashboard import Dashboard
+
+    _, regional = region_datasets()
+    regional_ids = {d.id for d in regional}
+    policy, officer = _role(POLICY_ROLE, changes), _role(OFFICER_ROLE, changes)
+    slugs = [str(yaml.safe_load(p.read_text(encoding="utf-8"))["slug"]) for p in (BUNDLE / "dashboards").glob("*.yaml")]
+    for dashboard in db.session.query(Dashboard).filter(Dashboard.slug.in_(slugs)).order_by(Dashboard.slug):
+        wanted = [policy, officer] if {c.datasource_id for c in dashboard.slices} <= regional_ids else [policy]
+        if sorted(r.id for r in dashboard.roles) != sorted(r.id for r in wanted):
+            dashboard.roles = wanted
+            changes.add(f"roles of dashboard {dashboard.slug}")
+    db.session.flush()
+
+
 def sync_platform_users(staff: list[dict[str, Any]], changes: Changes) -> None:
     """A Superset user per platform policy officer and municipality officer; stale ones deactivated."""
     from superset.extensions import db
@@ -352,6 +372,7 @@ def run() -> Changes:
         regions = sorted({p["region_code"] for p in staff
                           if "municipality_officer" in p["roles"] and p["region_code"]})
         sync_roles_and_filters(regions, changes)
+        sync_dashboard_roles(changes)
         sync_platform_users(staff, changes)
         db.session.commit()
     return changes

@@ -81,7 +81,9 @@ AUTH_TYPE = AUTH_DB
 AUTH_USER_REGISTRATION = False
 PUBLIC_ROLE_LIKE = None  # no public access: every page needs a login
 FEATURE_FLAGS = {
-    "DASHBOARD_RBAC": False,  # dashboards follow dataset access; row-level security narrows the rows
+    # dashboards carry the roles that see them (bootstrap: officers get the all-regional ones only);
+    # datasets still decide what a chart may read, and row-level security narrows the rows
+    "DASHBOARD_RBAC": True,
     "ALERT_REPORTS": False,
     "THUMBNAILS": False,
     "ENABLE_TEMPLATE_PROCESSING": False,

@@ -171,6 +171,15 @@ def test_officer_sees_only_their_region(superset: Superset, pg: psycopg.Connecti
                           json={"datasource": {"id": submissions, "type": "table"},
                                 "queries": [{"columns": ["skill"], "metrics": ["submissions"]}]})
     assert response.status_code == 403  # datasets without region_code are not the officer's
+    # and so are the dashboards that mix them in: officers are offered only the all-regional ones
+    listed = httpx.get(f"{superset.url}/api/v1/dashboard/", timeout=60, headers={"Authorization": f"Bearer {officer}"},
+                       params={"q": "(page_size:100)"})
+    assert listed.status_code == 200, listed.text
+    assert {d["slug"] for d in listed.json()["result"]} == {"policy-overview", "region-detail"}
+    policy = api_token(superset.url, "policy@demo.hometown-on.kr", DEMO_PASSWORD)
+    everything = httpx.get(f"{superset.url}/api/v1/dashboard/", timeout=60, params={"q": "(page_size:100)"},
+                           headers={"Authorization": f"Bearer {policy}"})
+    assert len(everything.json()["result"]) == 5
 
 
 def _browser(tag: str) -> Any:
