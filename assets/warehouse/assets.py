@@ -16,9 +16,9 @@ from dagster_dbt import dbt_assets
 
 from assets.warehouse.resource import WarehouseDbtResource
 from assets.warehouse.translator import WarehouseTranslator
-from assets.warehouse.views import current_views, restore_args
 from core.db import database_url
 from pipelines.dbt_project import dbt_project, require_manifest
+from pipelines.dbt_views import current_views, restore_args
 
 
 @dbt_assets(
@@ -36,7 +36,7 @@ def warehouse_dbt_assets(context: AssetExecutionContext, dbt: WarehouseDbtResour
     # Succeeded: results are in Dagster's event log, so the ~8 MB of artifacts need not pile up.
     shutil.rmtree(invocation.target_path, ignore_errors=True)
     restore = restore_args(views, current_views(url)) if context.is_subset else None
-    if restore:  # a subset leaves no view missing (assets/warehouse/views.py)
+    if restore:  # a subset leaves no view missing (pipelines/dbt_views.py)
         context.log.info(f"recreating the views the subset's CASCADE drops took away: {restore[-1]}")
         rerun = dbt.cli(restore, manifest=invocation.manifest)
         rerun.wait()
