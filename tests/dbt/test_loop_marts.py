@@ -33,6 +33,7 @@ from core.badges import (
     user_key,
 )
 from core.ranking import DAILY_POINTS_CAP, competition_ranks
+from tests.dbt.presence import present_by_day
 from tests.fixtures.warehouse import DbtRun, run_dbt
 
 pytestmark = pytest.mark.usefixtures("marts_fresh")
@@ -254,22 +255,7 @@ def _presence_minutes(proofs: list[tuple[datetime, str]], max_gap: timedelta) ->
     for (a, ra), (b, rb) in pairwise(proofs):
         if ra == rb and timedelta(0) < b - a <= max_gap:
             intervals[ra].append((a, b))
-    minutes: dict[tuple[str, date], float] = defaultdict(float)
-    for region, spans in intervals.items():
-        merged: list[list[datetime]] = []
-        for a, b in sorted(spans):
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        for a, b in merged:
-            cursor = a.astimezone(KST)
-            while cursor < b:
-                midnight = datetime.combine(cursor.date() + timedelta(days=1), datetime.min.time(), KST)
-                end = min(b, midnight)
-                minutes[(region, cursor.date())] += (end - cursor).total_seconds() / 60
-                cursor = end
-    return minutes
+    return {key: span.total_seconds() / 60 for key, span in present_by_day(intervals).items()}
 
 
 def test_stay_days_of_a_night_across_midnight(crafted: Crafted, pg: psycopg.Connection) -> None:

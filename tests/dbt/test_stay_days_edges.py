@@ -30,6 +30,7 @@ from psycopg.rows import dict_row
 from sqlalchemy import Engine, text
 
 from core.badges import default_rules, user_key
+from tests.dbt.presence import present_by_day
 from tests.fixtures.warehouse import DbtRun, run_dbt
 
 KST = timezone(timedelta(hours=9))
@@ -120,21 +121,7 @@ def _intervals(events: list[tuple[uuid.UUID, Ev]]) -> dict[str, list[tuple[datet
 
 def expected_days(events: list[tuple[uuid.UUID, Ev]]) -> dict[tuple[str, date], tuple[Decimal, bool]]:
     """(region, Korean day) → (minutes present to 0.1, stay day) for days with presence at that resolution."""
-    present: dict[tuple[str, date], timedelta] = defaultdict(timedelta)
-    for region, spans in _intervals(events).items():
-        merged: list[list[datetime]] = []
-        for a, b in sorted(spans):
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        for a, b in merged:
-            cursor = a.astimezone(KST)
-            while cursor < b:
-                midnight = datetime.combine(cursor.date() + timedelta(days=1), datetime.min.time(), KST)
-                end = min(b, midnight)
-                present[(region, cursor.date())] += end - cursor
-                cursor = end
+    present = present_by_day(_intervals(events))
     out = {}
     for key, span in present.items():
         assert span <= timedelta(days=1), key  # the merge above never counts time twice
