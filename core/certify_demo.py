@@ -32,7 +32,6 @@ pipeline, so it imports it inside `seed_certifications`.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import random
@@ -430,35 +429,26 @@ class _Seeder:
         return files
 
     def store(self, plan: SubmissionPlan) -> None:
-        from ai.evidence import audio, images
-        from ai.evidence.sniff import MediaKind, check_polyglot, sniff
+        from ai.evidence.prepare import prepare_evidence  # what POST /certifications does to each file
+        from ai.evidence.sniff import MediaKind, sniff
 
         rows = []
         for position, (name, data) in enumerate(self._files(plan)):
             sniffed = sniff(data[:64], name)
-            check_polyglot(data, sniffed)
-            facts: dict[str, Any] = dict.fromkeys(("width", "height", "exif_taken_at", "exif_lat", "exif_lon",
-                                                   "duration_s", "sample_rate", "channels"))
+            evidence = prepare_evidence(data, sniffed)
+            stored, ext, content_type = evidence.stored, evidence.stored_ext, evidence.content_type
             if sniffed.kind is MediaKind.IMAGE:
-                prepared = images.prepare_image(data, sniffed)
-                stored, ext, content_type = prepared.stored, "jpg", "image/jpeg"
-                facts.update(width=prepared.width, height=prepared.height, exif_taken_at=prepared.exif.taken_at,
-                             exif_lat=prepared.exif.lat, exif_lon=prepared.exif.lon)
                 self.summary.photos += 1
             else:
-                measured = audio.measure(data, sniffed)
-                stored, ext, content_type = data, sniffed.extensions[0], sniffed.mime
-                facts.update(duration_s=measured.duration_s, sample_rate=measured.sample_rate,
-                             channels=measured.channels)
                 self.summary.recordings += 1
             key = f"certifications/{plan.created_at:%Y/%m}/{plan.id}/{position}.{ext}"
             stored_sha = self.storage.put(key, stored, content_type)
             self.written.append(key)
             rows.append({"submission_id": plan.id, "position": position, "kind": sniffed.kind.value,
                          "original_name": name, "sniffed_type": sniffed.name,
-                         "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data), "storage_key": key,
+                         "sha256": evidence.sha256, "size_bytes": len(data), "storage_key": key,
                          "stored_sha256": stored_sha, "stored_size_bytes": len(stored),
-                         "content_type": content_type, "created_at": plan.created_at, **facts})
+                         "content_type": content_type, "created_at": plan.created_at, **evidence.facts})
         self.conn.execute(insert(certification_submissions).values(
             id=plan.id, user_id=plan.person.id, skill=plan.skill, description=plan.description,
             resubmission_of=plan.resubmission_of, status="pending", created_at=plan.created_at))

@@ -8,7 +8,6 @@ status, the user's tier, the credential, the audit entry and the notification co
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,9 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from ai.evidence import audio, images
 from ai.evidence.assessment import TIER_LABELS_KO
-from ai.evidence.sniff import EvidenceError, MediaKind, check_polyglot
+from ai.evidence.prepare import prepare_evidence
+from ai.evidence.sniff import EvidenceError, MediaKind
 from api.certifications.upload import FilePart, UploadRefused, refused
 from api.errors import ApiError
 from api.users.service import UserRecord
@@ -35,8 +34,6 @@ from core.tables_certify import (
     user_skill_tiers,
 )
 from core.vocab import SKILLS_KO
-
-_FACT_COLUMNS = ("width", "height", "exif_taken_at", "exif_lat", "exif_lon", "duration_s", "sample_rate", "channels")
 
 
 @dataclass(frozen=True)
@@ -110,19 +107,10 @@ def check_references(conn: Connection, user: UserRecord, form: SubmissionForm) -
 
 
 def _prepare_one(position: int, part: FilePart, max_seconds: float) -> PreparedFile:
-    data = bytes(part.data)
     sniffed = part.sniffed
     assert sniffed is not None  # the reader sniffed every complete part
-    check_polyglot(data, sniffed)
-    digest = hashlib.sha256(data).hexdigest()
-    if sniffed.kind is MediaKind.IMAGE:
-        prepared = images.prepare_image(data, sniffed)
-        facts = {"width": prepared.width, "height": prepared.height, "exif_taken_at": prepared.exif.taken_at,
-                 "exif_lat": prepared.exif.lat, "exif_lon": prepared.exif.lon}
-        return PreparedFile(position, part, sniffed.kind, digest, prepared.stored, "jpg", "image/jpeg", facts)
-    measured = audio.measure(data, sniffed, max_seconds)  # decodes to the end: truncation shows here
-    facts = {"duration_s": measured.duration_s, "sample_rate": measured.sample_rate, "channels": measured.channels}
-    return PreparedFile(position, part, sniffed.kind, digest, data, sniffed.extensions[0], sniffed.mime, facts)
+    e = prepare_evidence(bytes(part.data), sniffed, max_seconds)
+    return PreparedFile(position, part, e.kind, e.sha256, e.stored, e.stored_ext, e.content_type, e.facts)
 
 
 def prepare_files(files: Sequence[FilePart], max_seconds: float) -> list[PreparedFile]:
@@ -166,7 +154,7 @@ def store_submission(conn: Connection, storage: ObjectStorage, user: UserRecord,
                          "original_name": f.part.filename[:255], "sniffed_type": f.part.sniffed.name,  # type: ignore[union-attr]
                          "sha256": f.sha256, "size_bytes": len(f.part.data), "storage_key": key,
                          "stored_sha256": stored_sha, "stored_size_bytes": len(f.stored),
-                         "content_type": f.content_type, **dict.fromkeys(_FACT_COLUMNS), **f.facts})
+                         "content_type": f.content_type, **f.facts})
         conn.execute(insert(certification_submissions).values(
             id=submission_id, user_id=user.id, skill=form.skill, description=form.description,
             mission_id=form.mission_id, step_no=form.step_no, resubmission_of=form.resubmission_of,
