@@ -31,7 +31,12 @@ def warehouse_dbt_assets(context: AssetExecutionContext, dbt: WarehouseDbtResour
     """`dbt build` of the selected models: seeds, models, unit tests and data tests in DAG order."""
     url = dbt.database_url or database_url()
     views = current_views(url) if context.is_subset else set()
-    invocation = dbt.cli(["build"], context=context)
+    # A subset (one step of a multi-step run, or a pick in the UI) selects its tests as "buildable": a
+    # relationships test on a model this step does not build waits for the step that builds it (dbt's
+    # default, eager, ran e.g. fct_* → dim_region tests with dim_region, before fct_* existed on a fresh
+    # database). Models depend on what their relationships tests read (`-- depends_on:`), so every test
+    # is buildable in the step of the model it tests.
+    invocation = dbt.cli(["build"], context=context, indirect_selection="buildable" if context.is_subset else None)
     yield from invocation.stream()  # raises when dbt fails, keeping that run's artifacts to inspect
     # Succeeded: results are in Dagster's event log, so the ~8 MB of artifacts need not pile up.
     shutil.rmtree(invocation.target_path, ignore_errors=True)

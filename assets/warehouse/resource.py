@@ -50,6 +50,8 @@ class WarehouseDbtResource(DbtCliResource):
     def dbt_env(self) -> dict[str, str]:
         return {**libpq_env(self.database_url or database_url()), "DO_NOT_TRACK": "1"}
 
-    def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
-        with _environment(self.dbt_env()):
+    def cli(self, args: Sequence[str], *, indirect_selection: str | None = None, **kwargs: Any) -> DbtCliInvocation:
+        """`dbt <args>`; `indirect_selection` sets DBT_INDIRECT_SELECTION unless dagster-dbt sets its own."""
+        env = self.dbt_env() | ({"DBT_INDIRECT_SELECTION": indirect_selection} if indirect_selection else {})
+        with _environment(env):
             return super().cli(args, **kwargs)

@@ -2,13 +2,22 @@
 -- else its mission's). Incremental: each run reads the events ingested since the newest one already
 -- here, minus var ingest_lookback_minutes (a loader transaction that committed late is not missed),
 -- and skips those already here (raw events never change), so a re-run adds and rewrites nothing;
--- unique_key event_id stays as the guard against duplicates.
+-- unique_key event_id stays as the guard against duplicates. Indexed by region and day, the shape of
+-- every per-시군구 question (reports, region pages); created by a hook, as the table outlives its builds.
+-- Built after the models its relationships tests read (a subset build runs those tests with this
+-- model, never before it exists: assets/warehouse/assets.py):
+-- depends_on: {{ ref('dim_region') }}
+-- depends_on: {{ ref('dim_user') }}
+-- depends_on: {{ ref('dim_mission') }}
 {{
     config(
         materialized='incremental',
         unique_key='event_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        post_hook=[
+            "create index if not exists fct_activity_events__region_date on {{ this }} (region_code, event_date)",
+        ],
     )
 }}
 

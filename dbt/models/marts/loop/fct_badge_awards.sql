@@ -2,6 +2,9 @@
 -- One row per user and badge earned: when the rule was first satisfied (the time of the fact that
 -- made its measure reach the threshold) and the measure over all qualifying facts (computed_at:
 -- when this table was built, so awards issued later by the API are compared on the next build).
+-- Built after the model its relationships test reads (a subset build runs that test with this
+-- model, never before it exists: assets/warehouse/assets.py):
+-- depends_on: {{ ref('dim_user') }}
 with
 
 events as (

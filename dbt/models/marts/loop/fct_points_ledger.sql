@@ -9,6 +9,9 @@
 --     × loop_rule('volunteer_points_per_hour'), rounded.
 --   badge_awarded: each badge's tier bonus (marts.fct_badge_awards), at the time it was earned;
 --     it has no region, so it counts on the overall boards only.
+-- Built after the models its relationships tests read (a subset build runs those tests with this
+-- model, never before it exists: assets/warehouse/assets.py):
+-- depends_on: {{ ref('dim_user') }}
 with
 
 events as (

@@ -1,6 +1,13 @@
 -- One row per user, 시군구 and Korean day with verified presence, and whether it is a stay day
 -- (생활인구: 3 hours or more in the 시군구 that day). Presence rules: int_presence_intervals__derived;
 -- merging and cutting at midnight: int_stay_days__summed.
+-- Built after the models its relationships tests read (a subset build runs those tests with this
+-- model, never before it exists: assets/warehouse/assets.py):
+-- depends_on: {{ ref('dim_region') }}
+-- depends_on: {{ ref('dim_user') }}
+-- Indexed by region and day: the reports and region pages ask one 시군구 and period at a time.
+{{ config(indexes=[{'columns': ['region_code', 'stay_date']}]) }}
+
 with
 
 stay_days as (

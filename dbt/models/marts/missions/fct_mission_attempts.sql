@@ -1,6 +1,14 @@
 -- One row per attempt of a user at a mission: who (pseudonymous), which mission and region, how
 -- far it got, how it ended and why. Attempt rules: int_activity_events__attempt_assigned and
 -- int_mission_attempts__aggregated.
+-- Built after the models its relationships tests read (a subset build runs those tests with this
+-- model, never before it exists: assets/warehouse/assets.py):
+-- depends_on: {{ ref('dim_region') }}
+-- depends_on: {{ ref('dim_user') }}
+-- depends_on: {{ ref('dim_mission') }}
+-- Indexed by region: the reports and region pages ask one 시군구 at a time.
+{{ config(indexes=[{'columns': ['region_code']}]) }}
+
 with
 
 attempts as (

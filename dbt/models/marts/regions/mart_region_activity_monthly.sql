@@ -4,6 +4,9 @@
 -- outcome. completion_rate = completed ÷ (completed + failed + abandoned) of those that ended.
 -- Regions with no activity in a month have no row. is_small_cell flags rows with fewer than 5
 -- active people: DESIGN.md says such cells are suppressed in statistics that leave the platform.
+-- Built after the models its relationships tests read (a subset build runs those tests with this
+-- model, never before it exists: assets/warehouse/assets.py):
+-- depends_on: {{ ref('dim_region') }}
 with
 
 events as (

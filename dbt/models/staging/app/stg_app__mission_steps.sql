@@ -1,3 +1,6 @@
+-- Built after the models its relationships tests read (a subset build runs those tests with this
+-- model, never before it exists: assets/warehouse/assets.py):
+-- depends_on: {{ ref('stg_app__missions') }}
 with
 
 source as (
