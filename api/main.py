@@ -6,6 +6,10 @@ the engine is built on the first request from the settings.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 
 from api import __version__
@@ -33,6 +37,8 @@ from api.reports.router import router as reports_router
 from api.users.router import me_router
 from api.users.router import router as users_router
 from api.xapi.router import router as xapi_router
+from core.db import set_pool_size
+from core.settings import get_settings
 
 DESCRIPTION = """
 고향으로 ON connects people with Korea's regions through missions.
@@ -43,9 +49,20 @@ Every error has the shape `{"error": {"code", "message", "details"}}`.
 """
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the worker: API_THREADS requests at once, each with a pooled connection kept open (a request
+    that had to open a connection, or wait 30 s for one, was the API's slowest path under load), plus a
+    few for the after-commit thread, WebSocket listeners and /health."""
+    threads = get_settings().api_threads
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+    set_pool_size(threads + 4)
+    yield
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="Hometown ON API (고향으로 ON)", version=__version__, description=DESCRIPTION,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
     install_error_handlers(app)
     install_docs(app)
     for router in (health_router, auth_router, me_router, users_router, regions_router,

@@ -56,9 +56,19 @@ def _engine_for(url: str, pool_size: int) -> Engine:
                          future=True)
 
 
-def get_engine(url: str | None = None, pool_size: int = 5) -> Engine:
+_pool_size = 5
+
+
+def set_pool_size(size: int) -> None:
+    """The connections this process keeps (before its first `get_engine`): the API sizes it to its threads,
+    so that no request waits for a connection or opens one of its own."""
+    global _pool_size
+    _pool_size = size
+
+
+def get_engine(url: str | None = None, pool_size: int | None = None) -> Engine:
     """One pooled engine per URL and process."""
-    return _engine_for(url or database_url(), pool_size)
+    return _engine_for(url or database_url(), pool_size or _pool_size)
 
 
 def process_env(url: str) -> dict[str, str]:

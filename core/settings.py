@@ -53,6 +53,8 @@ class Settings(BaseSettings):
 
     api_host: str = Field("127.0.0.1", alias="API_HOST")
     api_port: int = Field(8000, alias="API_PORT")
+    # requests one API worker runs at once (its thread pool), each on its own pooled connection
+    api_threads: int = Field(16, alias="API_THREADS", ge=1, le=200)
     dagster_port: int = Field(3000, alias="DAGSTER_PORT")
 
     @field_validator("database_url", "redis_url", "chroma_url", "storage_url", "openai_api_key",
