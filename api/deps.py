@@ -7,7 +7,7 @@ a connection itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends
@@ -69,11 +69,11 @@ CurrentUser = Annotated[UserRecord, Depends(get_current_user)]
 OptionalUser = Annotated[UserRecord | None, Depends(get_optional_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[UserRecord], UserRecord]:
+def require_roles(*roles: Role) -> Callable[[UserRecord], Awaitable[UserRecord]]:
     """A dependency that lets through users holding any of `roles` (admins always), else 403."""
     allowed = {Role.ADMIN.value, *(role.value for role in roles)}
 
-    def check(user: CurrentUser) -> UserRecord:
+    async def check(user: CurrentUser) -> UserRecord:  # async: no I/O, so no hop to the thread pool
         if not user.has_role(*allowed):
             needed = " or ".join(sorted(allowed))
             raise ApiError(403, "forbidden", f"This needs the role {needed}; your account has "
@@ -83,11 +83,11 @@ def require_roles(*roles: Role) -> Callable[[UserRecord], UserRecord]:
     return check
 
 
-def require_user_types(*user_types: UserType) -> Callable[[UserRecord], UserRecord]:
+def require_user_types(*user_types: UserType) -> Callable[[UserRecord], Awaitable[UserRecord]]:
     """A dependency that lets through app users of the given types, else 403."""
     allowed = {user_type.value for user_type in user_types}
 
-    def check(user: CurrentUser) -> UserRecord:
+    async def check(user: CurrentUser) -> UserRecord:  # async: no I/O, so no hop to the thread pool
         if user.user_type not in allowed:
             raise ApiError(403, "forbidden", f"This is for {' or '.join(sorted(allowed))} accounts; yours is "
                            f"{user.user_type or 'a staff account'}.")

@@ -6,9 +6,11 @@ so a role taken away or an account disabled takes effect at once, not when the t
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
@@ -48,8 +50,19 @@ def create_access_token(user_id: uuid.UUID, settings: Settings | None = None,
 def decode_access_token(token: str, settings: Settings | None = None) -> uuid.UUID:
     """The user id in a valid access token; TokenError otherwise."""
     settings = settings or get_settings()
+    user_id, expires = _verified(token, settings.resolved_secret_key())
+    if time.time() >= expires:
+        raise TokenError("token_expired", "The access token has expired; sign in again at /auth/token.")
+    return user_id
+
+
+@lru_cache(maxsize=8192)
+def _verified(token: str, key: str) -> tuple[uuid.UUID, float]:
+    """What a token's signature vouches for (its user and expiry), checked once per token and process: a
+    client sends the same token with every request. Its expiry is checked on every use by the caller; a
+    token that fails is not cached, and a new secret key is a new cache key."""
     try:
-        claims = jwt.decode(token, settings.resolved_secret_key(), algorithms=[ALGORITHM], issuer=ISSUER,
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM], issuer=ISSUER,
                             options={"require": ["exp", "iat", "sub", "iss"]})
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("token_expired", "The access token has expired; sign in again at /auth/token.") from exc
@@ -59,6 +72,6 @@ def decode_access_token(token: str, settings: Settings | None = None) -> uuid.UU
     if claims.get("typ") != TOKEN_TYPE:
         raise TokenError("invalid_token", "This token is not an access token; sign in at /auth/token.")
     try:
-        return uuid.UUID(str(claims["sub"]))
+        return uuid.UUID(str(claims["sub"])), float(claims["exp"])
     except ValueError as exc:
         raise TokenError("invalid_token", "The access token names no valid user; sign in again.") from exc

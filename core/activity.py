@@ -9,10 +9,11 @@ How it stays fast (a million events per demo load): lines are decoded by msgspec
 hand-written rules (core/events.py), in chunks; each chunk's ids are probed against the primary
 key and the new rows are COPY'd straight into the table. Large files load in two lanes (a parser
 process and a connection each), so parsing and PostgreSQL's work spread over both cores. Loaders,
-files and API requests alike, take a shared advisory lock and never wait on each other: when a
+files and batches handed to `append_events` alike, take a shared advisory lock and never wait on each other: when a
 probe misses another transaction's uncommitted row, the COPY waits for it and, on the unique
 violation, the chunk goes through a temporary table and INSERT … ON CONFLICT DO NOTHING instead.
-Only a file load retrying after a deadlock takes the lock exclusively.
+Only a file load retrying after a deadlock takes the lock exclusively. The API's writer, whose ids are
+minted in its own transaction, skips the probe and the lock (`append_minted_events`).
 """
 
 from __future__ import annotations
@@ -540,6 +541,41 @@ def append_events(conn: Any, events: Sequence[Mapping[str, Any]], source: str = 
         sink.write(ids, "".join(texts))
         _write_quarantine(pg, rows)
     return counts
+
+
+def append_minted_events(conn: Any, events: Sequence[Mapping[str, Any]], source: str = "api",
+                         now: datetime | None = None) -> int:
+    """Append events whose ids the caller minted just now (the API's writer): the same contract and the
+    same COPY lines as `append_events`, in two statements instead of eleven.
+
+    What is left out is what fresh ids cannot need: the probe for stored ids (a time-ordered id with 74
+    random bits, minted in this transaction, cannot be stored yet; the primary key would still refuse a
+    collision and fail the transaction), the shared advisory lock (it orders loaders that may write the
+    *same* ids), and the savepoints (the caller's transaction is the unit). References are checked in one
+    query. An event that breaks the contract is the caller's bug: `EventError` is raised and the caller
+    rolls back, so nothing is quarantined and nothing half-stored. Returns the number of events written.
+    """
+    if not events:
+        return 0
+    pg = _driver(conn)
+    normalised = [normalise_event(e) for e in events]
+    regions = sorted({str(e["region_code"]) for e in normalised if e.get("region_code") is not None})
+    row = pg.execute(
+        "select array(select id::text from app.users where id = any(%s::uuid[])), "
+        "array(select id::text from app.missions where id = any(%s::uuid[])), "
+        "array(select region_code from raw.regions where region_code = any(%s::text[]))",
+        [list(event_ids(normalised, "user_id")), list(event_ids(normalised, "mission_id")), regions]).fetchone()
+    assert row is not None
+    validator = EventValidator(KnownIds(frozenset(row[0]), frozenset(row[1]), frozenset(row[2])), source, now=now)
+    texts = []
+    for number, event in enumerate(normalised, start=1):
+        try:
+            texts.append(validator(event)[1])
+        except EventError as exc:
+            raise EventError(exc.field, f"event {number} ({event.get('event_type')}): {exc}") from exc
+    with pg.cursor() as cur, cur.copy(_COPY_SQL) as copy:
+        copy.write("".join(texts))
+    return len(texts)
 
 
 def _driver(conn: Any) -> psycopg.Connection:

@@ -81,8 +81,8 @@ def _attempt(conn: ConnDep, user: UserRecord, attempt_id: uuid.UUID) -> AttemptP
                    summary="Take the mission: start an attempt")
 def enrol(mission_id: Annotated[uuid.UUID, Path(description="the mission's UUID")], conn: ConnDep,
           user: AppUser) -> AttemptPublic:
-    attempt_id = run_write(conn, lambda tx: service.enrol(tx, user, mission_id))
-    return _attempt(conn, user, attempt_id)
+    return run_write(conn, lambda tx: service.enrol(tx, user, mission_id),
+                     then=lambda attempt_id: _attempt(conn, user, attempt_id))
 
 
 @router.get("", response_model=Page[AttemptSummary], summary="My attempts with their progress, newest first")
@@ -146,33 +146,33 @@ def claim_hours(attempt_id: AttemptId, step_no: StepNo, body: HoursClaimCreate, 
 @router.post("/{attempt_id}/steps/{step_no}/complete", response_model=AttemptPublic, dependencies=json_limit,
              summary="Report the step done (in order; its verification must be satisfied)")
 def complete_step(attempt_id: AttemptId, step_no: StepNo, conn: ConnDep, user: AppUser) -> AttemptPublic:
-    run_write(conn, lambda tx: service.complete_step(tx, user, attempt_id, step_no))
-    return _attempt(conn, user, attempt_id)
+    return run_write(conn, lambda tx: service.complete_step(tx, user, attempt_id, step_no),
+                     then=lambda _: _attempt(conn, user, attempt_id))
 
 
 @router.post("/{attempt_id}/complete", response_model=AttemptPublic, dependencies=json_limit,
              summary="Complete the mission (every step done); points once per mission")
 def complete(attempt_id: AttemptId, conn: ConnDep, user: AppUser) -> AttemptPublic:
-    run_write(conn, lambda tx: service.complete(tx, user, attempt_id))
-    return _attempt(conn, user, attempt_id)
+    return run_write(conn, lambda tx: service.complete(tx, user, attempt_id),
+                     then=lambda _: _attempt(conn, user, attempt_id))
 
 
 @router.post("/{attempt_id}/fail", response_model=AttemptPublic, dependencies=json_limit,
              summary="Report the mission failed, with a reason from the list")
 def fail(attempt_id: AttemptId, body: AttemptFail, conn: ConnDep, user: AppUser) -> AttemptPublic:
-    run_write(conn, lambda tx: service.fail(tx, user, attempt_id, body.reason, body.reason_text.strip()))
-    return _attempt(conn, user, attempt_id)
+    return run_write(conn, lambda tx: service.fail(tx, user, attempt_id, body.reason, body.reason_text.strip()),
+                     then=lambda _: _attempt(conn, user, attempt_id))
 
 
 @router.post("/{attempt_id}/abandon", response_model=AttemptPublic, dependencies=json_limit,
              summary="Give up for now (resume later)")
 def abandon(attempt_id: AttemptId, conn: ConnDep, user: AppUser) -> AttemptPublic:
-    run_write(conn, lambda tx: service.abandon(tx, user, attempt_id))
-    return _attempt(conn, user, attempt_id)
+    return run_write(conn, lambda tx: service.abandon(tx, user, attempt_id),
+                     then=lambda _: _attempt(conn, user, attempt_id))
 
 
 @router.post("/{attempt_id}/resume", response_model=AttemptPublic, dependencies=json_limit,
              summary="Come back to an open or abandoned attempt")
 def resume(attempt_id: AttemptId, conn: ConnDep, user: AppUser) -> AttemptPublic:
-    run_write(conn, lambda tx: service.resume(tx, user, attempt_id))
-    return _attempt(conn, user, attempt_id)
+    return run_write(conn, lambda tx: service.resume(tx, user, attempt_id),
+                     then=lambda _: _attempt(conn, user, attempt_id))

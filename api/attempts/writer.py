@@ -2,17 +2,16 @@
 
 A route hands a *unit* (a function of a `Tx`) to `run_write`. The unit reads, checks and writes app rows
 on `tx.conn` and adds events with `tx.event(...)`; `run_write` appends the events to
-raw.activity_events through the foundation's loader (core.activity.append_events: the same contract,
-validation and once-only loading as the batch files) and commits. So an event is never lost and never
+raw.activity_events through the foundation's loader (core.activity.append_minted_events: the same
+contract, validation and COPY lines as the batch files) and commits. So an event is never lost and never
 written without its state change, and a unit that raises leaves nothing behind.
 
 A unit may also *refuse* (`tx.refuse(error)`): what it wrote (e.g. a refused check-in with its reason)
 is committed, then the error is answered. Effects that need the commit first (Redis boards, top-10
 notifications, badges) go to `tx.after_commit` and run on one background thread per process.
 
-The loader serialises appenders with a transaction-scoped advisory lock (its probe-then-COPY must stay
-true), so the events are appended last, just before the commit, to hold that lock for as short a time
-as possible.
+Events are appended last, just before the commit, in one COPY: their ids are minted here (time-ordered,
+74 random bits), so the loader needs neither its probe for stored ids nor its advisory lock.
 """
 
 from __future__ import annotations
@@ -26,16 +25,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from sqlalchemy import Connection
 
 from api.errors import ApiError
-from core.activity import append_events
+from core.activity import append_minted_events
 from core.demo.ids import uuid7_int
+from core.events import EventError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def new_event_id(at: datetime) -> uuid.UUID:
@@ -83,24 +84,37 @@ class EventsNotStored(RuntimeError):
 
 
 def _append(tx: Tx) -> None:
-    if not tx.events:
-        return
-    counts = append_events(tx.conn, tx.events, source=tx.source, now=tx.now)
-    if counts.loaded != len(tx.events):
-        raise EventsNotStored(f"{len(tx.events)} events built, {counts.loaded} stored: {counts.errors[:3]}")
+    try:
+        append_minted_events(tx.conn, tx.events, source=tx.source, now=tx.now)
+    except EventError as exc:
+        raise EventsNotStored(f"{len(tx.events)} events built, none stored: {exc}") from exc
 
 
-def run_write(conn: Connection, unit: Callable[[Tx], T], source: str = "api") -> T:
+@overload
+def run_write(conn: Connection, unit: Callable[[Tx], T], source: str = "api") -> T: ...
+
+
+@overload
+def run_write(conn: Connection, unit: Callable[[Tx], T], source: str = "api", *, then: Callable[[T], R]) -> R: ...
+
+
+def run_write(conn: Connection, unit: Callable[[Tx], T], source: str = "api", *,
+              then: Callable[[T], R] | None = None) -> T | R:
     """Run `unit` and append its events in one transaction on `conn`, commit, then hand the after-commit
     effects to this process's effect thread. Raises what the unit raised (nothing kept) or the unit's
-    refusal (what it wrote kept)."""
-    if conn.in_transaction():
-        conn.commit()  # the request's reads so far (the signed-in user) end here; the write starts clean
+    refusal (what it wrote kept).
+
+    `then(result)` reads the answer (e.g. the attempt with its steps) in the same transaction, just
+    before the commit, so the answer is what was committed. The transaction is the request's own (its
+    reads so far, e.g. the signed-in user, belong to it): one BEGIN and one COMMIT per request.
+    """
     tx = Tx(conn=conn, now=datetime.now(UTC), source=source)
     try:
-        with conn.begin():
-            result = unit(tx)
-            _append(tx)
+        result: T | R = unit(tx)
+        _append(tx)
+        if then is not None and tx.refusal is None:
+            result = then(result)  # type: ignore[arg-type]
+        conn.commit()
     except Exception:
         if conn.in_transaction():
             conn.rollback()
