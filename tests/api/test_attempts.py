@@ -279,7 +279,9 @@ def test_the_apis_progress_is_what_dbt_computes_from_the_events(
     going = _enrol(client, user.headers, open_.id)["id"]
     client.post(f"/me/attempts/{going}/steps/1/complete", headers=user.headers).raise_for_status()
 
-    run = run_dbt(db_url, ["run", "--select", "+int_mission_attempts__aggregated"], tmp_path / "dbt")
+    # build, not run: the models upstream read a seed (the extinction-risk classes) that run would not load
+    run = run_dbt(db_url, ["build", "--select", "+int_mission_attempts__aggregated", "--resource-type", "model",
+                           "--resource-type", "seed"], tmp_path / "dbt")
     assert run.returncode == 0, run.output[-3000:]
     dbt_rows = {r[0]: (r[1], r[2]) for r in pg.execute(
         "select attempt_id, outcome, last_step_reached from intermediate.int_mission_attempts__aggregated "
