@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -47,6 +48,7 @@ class NewUser:
     managed_region_code: str | None = None
     is_demo: bool = False
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+    created_at: datetime | None = None  # registration time; None = now (the demo sets its simulated one)
 
 
 def create_users(conn: Connection, new_users: Sequence[NewUser]) -> list[uuid.UUID]:
@@ -54,5 +56,9 @@ def create_users(conn: Connection, new_users: Sequence[NewUser]) -> list[uuid.UU
     if not new_users:
         return []
     rows = [{**u.__dict__, "email": u.email.strip().lower()} for u in new_users]
-    conn.execute(insert(users), rows)
+    dated = [row for row in rows if row["created_at"] is not None]
+    undated = [{k: v for k, v in row.items() if k != "created_at"} for row in rows if row["created_at"] is None]
+    for batch in (dated, undated):  # one statement per key set; undated rows take the column's now()
+        if batch:
+            conn.execute(insert(users), batch)
     return [u.id for u in new_users]

@@ -110,7 +110,7 @@ def build_plan(spec: DemoSpec, ref: Reference, password_hash: str) -> DemoPlan:
     nprng = np.random.default_rng(spec.seed)
     window = anchor_window(datetime.combine(spec.anchor, datetime.min.time()), spec.months)
     days = (datetime.fromtimestamp(window[0], KST).date(), spec.anchor)
-    staff = make_staff(rng, ref, password_hash)
+    staff = make_staff(rng, ref, password_hash, window[0])
     users = make_users(rng, nprng, ref, spec.users, window)
     requesters: dict[str, list] = {}
     for user in users:

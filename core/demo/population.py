@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -85,14 +86,16 @@ class Staff:
     hosts: dict[str, uuid.UUID] = field(default_factory=dict)  # region_code → host
 
 
-def make_staff(rng: random.Random, ref: Reference, password_hash: str) -> Staff:
+def make_staff(rng: random.Random, ref: Reference, password_hash: str, since: float) -> Staff:
     """An admin, a policy officer, municipality officers (의성군 47730 and a few other decline
-    areas) and hosts in decline areas."""
+    areas) and hosts in decline areas, all registered at `since` (epoch seconds: the window's start)."""
     staff = Staff()
+    registered = datetime.fromtimestamp(since, UTC)
 
     def add(email: str, name: str, roles: list[str], region: str | None = None) -> uuid.UUID:
         user = NewUser(email=f"{email}@{EMAIL_DOMAIN}", display_name=name, password_hash=password_hash,
-                       roles=roles, managed_region_code=region, is_demo=True, id=uuid4_from(rng))
+                       roles=roles, managed_region_code=region, is_demo=True, id=uuid4_from(rng),
+                       created_at=registered)
         staff.users.append(user)
         return user.id
 
@@ -217,7 +220,8 @@ def to_new_user(user: DemoUser, ref: Reference, password_hash: str) -> NewUser:
         hometown_region_code=codes[user.hometown].code if user.hometown is not None else None,
         home_region_code=codes[user.home].code,
         interest_region_codes=[codes[r].code for r in user.interest_regions],
-        skills=list(user.skills), interests=list(user.interests), is_demo=True)
+        skills=list(user.skills), interests=list(user.interests), is_demo=True,
+        created_at=datetime.fromtimestamp(user.registered_at, UTC))  # as its user_registered event says
 
 
 def hidden_profile(user: DemoUser, ref: Reference) -> dict[str, object]:

@@ -115,6 +115,28 @@ def test_hidden_profiles_stay_outside_the_app_schema(demo_loaded: DemoLoaded, pg
     assert leaked == []
 
 
+def test_users_registered_when_their_events_say(demo_loaded: DemoLoaded, pg: psycopg.Connection):
+    """app.users.created_at is the simulated sign-up (dim_user's registered_month, the reports' 가입 date),
+    not the day the demo was generated: it equals the user_registered event, and no event comes before it."""
+    sources = [f"file:{f}" for f in demo_loaded.manifest["files"]]
+    months = pg.execute("select count(distinct date_trunc('month', created_at)) from app.users "
+                        "where is_demo and user_type is not null").fetchone()
+    assert months is not None and months[0] >= DEMO_SPEC.months - 1
+    disagree = pg.execute("""
+        select count(*) filter (where date_trunc('second', e.occurred_at) <> date_trunc('second', u.created_at)),
+               count(*)
+        from raw.activity_events e join app.users u on u.id = e.user_id
+        where e.source = any(%s) and e.event_type = 'user_registered'""", [sources]).fetchone()
+    assert disagree is not None and disagree[0] == 0 and disagree[1] > DEMO_SPEC.users * 0.5
+    early = pg.execute("""
+        select count(*) from raw.activity_events e join app.users u on u.id = e.user_id
+        where e.source = any(%s) and e.occurred_at < date_trunc('second', u.created_at)""", [sources]).fetchone()
+    assert early == (0,)
+    staff = pg.execute("select count(*), max(created_at) < now() - interval '30 days' from app.users "
+                       "where is_demo and user_type is null").fetchone()
+    assert staff is not None and staff[0] > 0 and staff[1] is True
+
+
 def test_events_follow_each_missions_funnel(demo_loaded: DemoLoaded, pg: psycopg.Connection):
     sources = [f"file:{f}" for f in demo_loaded.manifest["files"]]
     no_enrolment = pg.execute("""
@@ -197,12 +219,12 @@ def test_behaviour_follows_the_hidden_profiles(demo_loaded: DemoLoaded, pg: psyc
 
 
 def test_the_same_spec_is_not_generated_twice(demo_loaded: DemoLoaded, db_url: str, pg: psycopg.Connection):
-    before = pg.execute("select count(*), max(created_at) from app.users where is_demo").fetchone()
+    before = pg.execute("select count(*), max(xmin::text::bigint) from app.users where is_demo").fetchone()
     messages: list[str] = []
     result = generate(DEMO_SPEC, url=db_url, settings=get_settings(), progress=messages.append)
     assert result.skipped and result.files == demo_loaded.result.files
     assert "already exists" in messages[0]
-    assert pg.execute("select count(*), max(created_at) from app.users where is_demo").fetchone() == before
+    assert pg.execute("select count(*), max(xmin::text::bigint) from app.users where is_demo").fetchone() == before
 
 
 @pytest.fixture()
