@@ -19,7 +19,7 @@ from api.deps import ConnDep, CurrentUser
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from api.fields import RegionCode
 from api.reports import service
-from api.reports.schemas import ReportPublic
+from api.reports.schemas import ReportPeriod, ReportPublic
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 
@@ -40,6 +40,19 @@ def list_reports(conn: ConnDep, user: CurrentUser,
                  region_code: Annotated[RegionCode | None, Query(description="5-digit 시군구 code")] = None,
                  period: Annotated[str | None, Query(description="2026-10 or 2026-Q3")] = None) -> list[ReportPublic]:
     return [ReportPublic.from_row(r) for r in service.list_visible(conn, user, kind, region_code, period)]
+
+
+@router.get("/periods", response_model=list[ReportPeriod],
+            summary="Every report you may download, generated or not, newest period first")
+def list_periods(conn: ConnDep, user: CurrentUser,
+                 kind: Annotated[Literal["regional", "policy", "personal"] | None, Query()] = None,
+                 region_code: Annotated[RegionCode | None, Query(description="5-digit 시군구 code; policy staff name "
+                                                                 "one, an officer's own is the default")] = None,
+                 ) -> list[ReportPeriod]:
+    """An officer gets their region's regional reports and policy proposals for each month and quarter
+    since its first activity, a user their personal report for each month since signing up; policy staff
+    name a region. `generated_at` is null for a report not made yet: its `download_url` makes it."""
+    return service.periods_offered(conn, user, kind, region_code)
 
 
 @router.get("/regions/{region_code}/{kind}/{period}.pdf", response_class=Response, responses=PDF,

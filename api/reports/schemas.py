@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -33,3 +33,16 @@ class ReportPublic(BaseModel):
                    title=row["title"], pages=row["pages"], sha256=row["sha256"], engine=row["engine"],
                    fallback_reason=row["fallback_reason"], state=row["state"], generated_at=row["generated_at"],
                    download_url=url)
+
+
+class ReportPeriod(BaseModel):
+    """A report the caller may download, made on the first download when `generated_at` is null."""
+
+    kind: str = Field(description="regional | policy | personal")
+    region_code: str | None
+    period: str = Field(description="YYYY-MM or YYYY-Qn")
+    period_start: date
+    period_end: date = Field(description="the first day after the period")
+    generated_at: datetime | None = Field(description="when the stored PDF was made; null: not made yet")
+    state: str | None = Field(description="full, small or none once generated")
+    download_url: str

@@ -108,3 +108,39 @@ def test_a_period_that_has_not_started_is_refused_and_the_current_one_is_made(
     assert_error(client.get(f"/reports/me/{later}.pdf", headers=me.headers), 422, "validation_error")
     current = f"{today.year}-{today.month:02d}"
     _is_pdf(client.get(f"/reports/me/{current}.pdf", headers=me.headers), "님의 고향으로 ON")
+
+
+def test_the_periods_list_offers_every_report_one_may_download_generated_or_not(
+        client: TestClient, make_user: MakeUser, engine: Engine, regions: tuple[str, str]) -> None:
+    own, other = regions
+    officer = make_user(roles=("municipality_officer",), user_type=None, managed_region_code=own)
+    offered = client.get("/reports/periods", headers=officer.headers).json()
+    with engine.connect() as conn:
+        first = conn.execute(text("select min(activity_month) from marts.mart_region_activity_monthly "
+                                  "where region_code = :r"), {"r": own}).scalar_one()
+    today = datetime.now(ZoneInfo("Asia/Seoul")).date()
+    months = [f"{y}-{m:02d}" for y in range(first.year, today.year + 1) for m in range(1, 13)
+              if (first.year, first.month) <= (y, m) <= (today.year, today.month)]
+    assert [o["period"] for o in offered if o["kind"] == "regional" and "Q" not in o["period"]] == months[::-1]
+    assert {o["period"] for o in offered if o["kind"] == "policy"} >= {PERIOD, "2026-Q4", months[-1]}
+    assert {o["region_code"] for o in offered} == {own} and {o["kind"] for o in offered} == {"regional", "policy"}
+    assert all(o["download_url"] == f"/reports/regions/{own}/{o['kind']}/{o['period']}.pdf" for o in offered)
+    pending = next(o for o in offered if o["generated_at"] is None)
+    _is_pdf(client.get(pending["download_url"], headers=officer.headers),
+            "정책 제안서" if pending["kind"] == "policy" else "사회공헌 효과 보고서")
+    again = {(o["kind"], o["period"]): o for o in client.get("/reports/periods", headers=officer.headers).json()}
+    made = again[pending["kind"], pending["period"]]
+    assert made["generated_at"] is not None and made["state"] in ("full", "small", "none")
+
+    assert_error(client.get(f"/reports/periods?region_code={other}", headers=officer.headers), 403, "forbidden")
+    staff = make_user(roles=("policy_staff",), user_type=None)
+    assert_error(client.get("/reports/periods?kind=policy", headers=staff.headers), 422, "validation_error")
+    assert {o["region_code"] for o in client.get(f"/reports/periods?region_code={other}",
+                                                  headers=staff.headers).json()} == {other}
+    assert_error(client.get("/reports/periods?region_code=99999", headers=staff.headers), 404, "not_found")
+
+    me = make_user()
+    mine = client.get("/reports/periods", headers=me.headers).json()
+    assert [(o["kind"], o["period"], o["download_url"]) for o in mine] == [
+        ("personal", months[-1], f"/reports/me/{months[-1]}.pdf")]  # signed up this month
+    assert_error(client.get(f"/reports/periods?region_code={own}", headers=me.headers), 403, "forbidden")
