@@ -55,6 +55,7 @@ BOARD_PREFIX = PREFIX + "b:"
 GEO_KEY = PREFIX + "geo"
 APPLIED_KEY = PREFIX + "applied"
 AS_OF_KEY = PREFIX + "as_of"
+NO_SNAPSHOT = datetime(2000, 1, 1, tzinfo=UTC)  # where the live delta starts before the pipeline's first snapshot
 BUILT_AT_KEY = PREFIX + "built_at"  # when the last rebuild swapped its boards in
 LOCK_KEY = PREFIX + "rebuild_lock"
 CATCH_UP_MARGIN = timedelta(seconds=10)  # completions written while a rebuild ran are counted after it
@@ -219,13 +220,18 @@ class PgBoards:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._as_of: datetime | None = None
+        self._snapshot: tuple[datetime | None] | None = None
+
+    def snapshot_as_of(self) -> datetime | None:
+        """The instant the pipeline's snapshot counts up to; None before the first pipeline run."""
+        if self._snapshot is None:
+            self._snapshot = (self.conn.execute(text("select as_of from serving.leaderboard_state where id = 1"))
+                              .scalar(),)
+        return self._snapshot[0]
 
     def as_of(self) -> datetime:
-        if self._as_of is None:
-            value = self.conn.execute(text("select as_of from serving.leaderboard_state where id = 1")).scalar()
-            self._as_of = value or datetime(2000, 1, 1, tzinfo=UTC)
-        return self._as_of
+        """Where the live delta starts: the snapshot's instant, or the beginning when there is none."""
+        return self.snapshot_as_of() or NO_SNAPSHOT
 
     def _delta(self, board: str) -> dict[uuid.UUID, int]:
         kind, period, code = parse_board(board)
@@ -433,6 +439,11 @@ class RedisBoards:
     def as_of(self) -> datetime | None:
         """The snapshot the boards were built from; None when they were never built (or Redis lost them)."""
         return self._timestamp(AS_OF_KEY)
+
+    def snapshot_as_of(self) -> datetime | None:
+        """The pipeline snapshot's instant; None when the boards were built before any pipeline run (or not)."""
+        as_of = self.as_of()
+        return None if as_of == NO_SNAPSHOT else as_of
 
     def built_at(self) -> datetime | None:
         return self._timestamp(BUILT_AT_KEY)

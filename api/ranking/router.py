@@ -79,9 +79,9 @@ def board(conn: ConnDep, user: CurrentUser, scope: ScopeQ = "all", period: Perio
 def my_rank(conn: ConnDep, user: CurrentUser, scope: ScopeQ = "all", period: PeriodQ = "week",
             region: RegionQ = None) -> MyRankPublic:
     key = _board(conn, scope, period, region)
-    entry, engine = service.with_fallback(conn, lambda b: b.rank(key, user.id))
+    (entry, as_of), engine = service.with_fallback(conn, lambda b: (b.rank(key, user.id), b.snapshot_as_of()))
     return MyRankPublic(board=key, scope=scope, period=period, engine=engine,
-                        rank=entry.rank if entry else None, points=entry.points if entry else 0, as_of=None)
+                        rank=entry.rank if entry else None, points=entry.points if entry else 0, as_of=as_of)
 
 
 @router.get("/near", response_model=BoardPublic, summary="Users active near a point, ranked among themselves")

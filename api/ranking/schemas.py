@@ -33,4 +33,5 @@ class MyRankPublic(BaseModel):
     engine: Literal["redis", "postgresql"]
     rank: int | None = Field(description="null when you have no points on this board yet")
     points: int
-    as_of: datetime | None = Field(None, description="the snapshot the board was rebuilt from")
+    as_of: datetime | None = Field(None, description="the instant the pipeline's snapshot of the board counts up to "
+                                   "(completions since then are added live); null before the first pipeline run")

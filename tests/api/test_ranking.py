@@ -7,11 +7,12 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from api.attempts.writer import effects_idle
 from api.ranking import service as ranking_service
@@ -40,6 +41,17 @@ def _complete(client: TestClient, engine: Engine, user: Account, region: str, sp
     assert effects_idle(), "the after-commit effects (boards, top-10 notifications) did not finish"
 
 
+def _snapshot_as_of(engine: Engine) -> datetime | None:
+    """serving.leaderboard_state's instant, or None with no snapshot yet."""
+    with engine.connect() as conn:
+        value: datetime | None = conn.execute(text("select as_of from serving.leaderboard_state where id = 1")).scalar()
+    return value
+
+
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
 @pytest.fixture()
 def no_redis(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("REDIS_URL", raising=False)
@@ -65,6 +77,23 @@ def test_boards_from_postgresql_without_redis(client: TestClient, engine: Engine
     me = client.get("/ranking/me", headers=third.headers, params={"scope": "sgg", "region": region,
                                                                     "period": "month"}).json()
     assert (me["rank"], me["points"], me["engine"]) == (2, 60, "postgresql")
+    assert _instant(me["as_of"]) == _snapshot_as_of(engine)
+    snapshot = datetime(2025, 1, 1, tzinfo=UTC)  # an empty snapshot from before these completions: same ranks
+    with engine.begin() as conn:
+        kept = conn.execute(text("select as_of, rows_count, written_at from serving.leaderboard_state")).first()
+        conn.execute(text("insert into serving.leaderboard_state (id, as_of, rows_count, written_at) values "
+                          "(1, :a, 0, now()) on conflict (id) do update set as_of = excluded.as_of"), {"a": snapshot})
+    try:
+        me = client.get("/ranking/me", headers=third.headers, params={"scope": "sgg", "region": region,
+                                                                        "period": "month"}).json()
+        assert (me["rank"], _instant(me["as_of"])) == (2, snapshot)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("delete from serving.leaderboard_state"))
+            if kept is not None:
+                conn.execute(text("insert into serving.leaderboard_state (id, as_of, rows_count, written_at) "
+                                  "values (1, :a, :n, :w)"), {"a": kept.as_of, "n": kept.rows_count,
+                                                              "w": kept.written_at})
     sido_me = client.get("/ranking/me", headers=first.headers, params={"scope": "sido", "region": sido}).json()
     assert sido_me["rank"] is not None and sido_me["points"] >= 100
     near = client.get("/ranking/near", headers=first.headers, params={"lat": spot[0], "lon": spot[1],
@@ -119,6 +148,7 @@ def test_redis_boards_agree_with_postgresql_and_fall_back_when_redis_goes(
                 assert [(e.rank, e.points) for e in pg_top] == [(1, 90), (2, 50), (2, 50), (4, 20)]
             mine = client.get("/ranking/me", headers=users[3].headers, params=params).json()
             assert (mine["rank"], mine["engine"]) == (4, "redis")
+            assert _instant(mine["as_of"]) == _snapshot_as_of(engine)  # the Redis boards were built from that snapshot
 
             # Redis goes away: PostgreSQL answers the same, /health says degraded, a completion is not lost
             proc.terminate()
