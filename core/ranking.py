@@ -257,25 +257,32 @@ class PgBoards:
 
     def live_for_boards(self, boards: Sequence[str]) -> dict[str, dict[uuid.UUID, int]]:
         """Live points (snapshot + delta) of the users with completions since the snapshot, for several
-        boards of one region at once: one scan of the completions, one snapshot look-up."""
-        rows = self.conn.execute(text("""
-            select a.user_id, a.points_awarded, a.completed_at, m.region_code, r.sido_code
+        boards at once: one pass over the completions that sums each user's points per board in
+        PostgreSQL (a filtered sum per board, one row per user), one snapshot look-up."""
+        params: dict[str, Any] = {"as_of": self.as_of()}
+        sums = []
+        for i, board in enumerate(boards):
+            kind, period, code = parse_board(board)
+            where = ["true"]
+            if kind != "all":
+                where.append(f"{'m.region_code' if kind == 'sgg' else 'r.sido_code'} = :code{i}")
+                params[f"code{i}"] = code
+            bounds = period_range(period)
+            if bounds is not None:
+                where.append(f"a.completed_at >= :start{i} and a.completed_at < :end{i}")
+                params[f"start{i}"], params[f"end{i}"] = bounds
+            sums.append(f"sum(a.points_awarded) filter (where {' and '.join(where)})::bigint")
+        rows = self.conn.execute(text(f"""
+            select a.user_id, {', '.join(sums)}
             from app.mission_attempts a join app.missions m on m.id = a.mission_id
             left join raw.regions r on r.region_code = m.region_code
-            where a.status = 'completed' and a.points_awarded > 0 and a.completed_at > :as_of"""),
-            {"as_of": self.as_of()}).all()
-        delta: dict[str, dict[uuid.UUID, int]] = {b: defaultdict(int) for b in boards}
-        parsed = [(b, *parse_board(b)) for b in boards]
-        ranges = {b: period_range(period) for b, _, period, _ in parsed}
+            where a.status = 'completed' and a.points_awarded > 0 and a.completed_at > :as_of
+            group by a.user_id"""), params).all()
+        delta: dict[str, dict[uuid.UUID, int]] = {b: {} for b in boards}
         for row in rows:
-            user_id, points, at, region, sido = row.user_id, int(row.points_awarded), row.completed_at, \
-                row.region_code, row.sido_code
-            for board, kind, _, code in parsed:
-                bounds = ranges[board]
-                if (kind == "sgg" and region != code) or (kind == "sido" and sido != code) or \
-                        (bounds is not None and not bounds[0] <= at < bounds[1]):
-                    continue
-                delta[board][user_id] += points
+            for board, points in zip(boards, row[1:], strict=True):
+                if points is not None:
+                    delta[board][row[0]] = int(points)
         users = list({u for d in delta.values() for u in d})
         snap: dict[tuple[str, uuid.UUID], int] = {}
         if users:

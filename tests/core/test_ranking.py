@@ -115,6 +115,21 @@ def test_postgresql_boards_are_snapshot_plus_completions_since(engine: Engine, b
         assert pg.rank("all|w1999-01", board_data["ids"][0]) is None
 
 
+def test_live_points_of_several_boards_at_once_equal_each_boards_own(engine: Engine, board_data: dict) -> None:
+    """The completion path sums per board in one grouped query; each board's own delta query must agree."""
+    month = ranking.period_key("month", datetime.now(UTC))
+    boards = [*board_data["boards"], ranking.board_key(f"sgg:{board_data['region']}", month),
+              ranking.board_key("sgg:11110", "all"), ranking.board_key("sido:11", month), "all|w1999-01"]
+    with engine.connect() as conn:
+        pg = ranking.PgBoards(conn)
+        together = pg.live_for_boards(boards)
+        assert together == {b: pg._live(b) for b in boards}
+    for board in board_data["boards"]:
+        if board.startswith("sgg:"):
+            assert together[board] == {u: board_data["expected"][board][u] for u in board_data["ids"][20:]}
+    assert together["all|w1999-01"] == {} and together["sgg:11110|all"] == {}
+
+
 @pytest.fixture()
 def redis_url() -> Iterator[str]:
     with redis_server() as (url, _):
