@@ -72,6 +72,39 @@ def test_websocket_pushes_a_completion_and_replays_since(client: TestClient, eng
         assert socket.receive_json()["notification"]["id"] == pushed["notification"]["id"]
 
 
+def _drain(socket: object, seconds: float, want: int) -> list[int]:
+    """Notification ids pushed to `socket` until `want` arrives or `seconds` pass (a ping closes each look)."""
+    seen: list[int] = []
+    deadline = time.monotonic() + seconds
+    while True:
+        socket.send_json({"type": "ping"})  # type: ignore[attr-defined]
+        while (message := socket.receive_json())["type"] != "pong":  # type: ignore[attr-defined]
+            seen.append(message["notification"]["id"])
+        if want in seen or time.monotonic() >= deadline:
+            return seen
+        time.sleep(0.05)
+
+
+def test_a_notification_that_commits_after_a_newer_one_still_arrives(client: TestClient, engine: Engine,
+                                                                     make_user: MakeUser) -> None:
+    """Ids are drawn at insert, not at commit: a badge award still being written when the next completion
+    commits has the smaller id, and a socket that only asked for ids above the last one sent lost it."""
+    user = make_user()
+    token = user.headers["Authorization"].split()[1]
+    with client.websocket_connect(f"/notifications/ws?token={token}") as socket:
+        assert socket.receive_json()["type"] == "ready"
+        assert _drain(socket, 0, -1) == []  # connected to the hub
+        with engine.connect() as slow:
+            older = notify(slow, user.id, "badge_awarded", "배지 획득: 늦게 커밋됨")
+            with engine.begin() as fast:
+                newer = notify(fast, user.id, "mission_completed", "미션 완료: 먼저 커밋됨")
+            assert older is not None and newer is not None and older < newer
+            assert _drain(socket, 10, newer) == [newer]
+            slow.commit()
+        assert _drain(socket, 10, older) == [older]
+        assert _drain(socket, 0.3, -1) == []  # each once
+
+
 def test_websocket_refuses_bad_tokens_with_a_clear_close_code(client: TestClient, make_user: MakeUser) -> None:
     disabled = make_user(is_active=False)
     for url, code, words in (
