@@ -42,7 +42,8 @@ from core.notify import CHANNEL
 log = logging.getLogger(__name__)
 LOOKBACK = timedelta(minutes=10)
 FETCH_SQL = ("select id, user_id, kind, title, body, data, created_at, read_at from app.notifications "
-             "where user_id = %(user)s and (id > %(since)s or created_at > now() - %(lookback)s) order by id limit 200")
+             "where user_id = %(user)s and (id > %(since)s or created_at > now() - %(lookback)s) "
+             "and id <> all(%(sent)s) order by id limit 200")
 KNOWN_SQL = ("select id, created_at from app.notifications where user_id = %(user)s and id <= %(since)s "
              "and created_at > now() - %(lookback)s")
 
@@ -144,7 +145,8 @@ class Hub:
                     continue
                 conn = await self._connection()
                 async with conn.cursor() as cur:
-                    await cur.execute(FETCH_SQL, {"user": user_id, "since": state.since, "lookback": LOOKBACK})
+                    await cur.execute(FETCH_SQL, {"user": user_id, "since": state.since, "lookback": LOOKBACK,
+                                                  "sent": list(state.sent)})
                     rows = await cur.fetchall()
                 for row in rows:
                     if row["id"] in state.sent:
