@@ -15,13 +15,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import cv2
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ (its media), as a script too
 
 from ai.evidence import images
 from ai.evidence.checks import ImageEvidence, image_checks
