@@ -235,22 +235,20 @@ def ingest(conn: psycopg.Connection, folder: Path, lanes: int) -> tuple[Timing, 
 
 def realistic_indexes(conn: psycopg.Connection) -> list[str]:
     """The table as the platform has it: primary key, the BRIN on ingested_at and ONE secondary
-    index, (user_id, occurred_at), which the rooms reading per-user history share. Any other
-    index a migration added is dropped here (in the throw-away database), and that one made if
+    index, the hash on user_id (migration 0002) that the rooms reading one user's events share. Any
+    other index a migration added is dropped here (in the throw-away database), and that one made if
     missing, so the figures do not move with other rooms' migrations."""
     rows = conn.execute("""
         select i.relname, pg_get_indexdef(i.oid), x.indisprimary
         from pg_index x join pg_class i on i.oid = x.indexrelid
         where x.indrelid = 'raw.activity_events'::regclass""").fetchall()
-    history = [name for name, definition, _ in rows
-               if definition.endswith("USING btree (user_id, occurred_at)")]
+    history = [name for name, definition, _ in rows if definition.endswith("USING hash (user_id)")]
     for name, definition, primary in rows:
         if primary or " USING brin (ingested_at)" in definition or (history and name == history[0]):
             continue
         conn.execute(f'drop index raw."{name}"')
     if not history:
-        conn.execute("create index ix_activity_events_user_id_occurred_at on raw.activity_events "
-                     "(user_id, occurred_at)")
+        conn.execute("create index ix_activity_events_user_id_hash on raw.activity_events using hash (user_id)")
     conn.commit()
     return [r[0] for r in conn.execute(
         "select indexdef from pg_indexes where schemaname = 'raw' and tablename = 'activity_events' order by 1")]
@@ -315,7 +313,7 @@ def main() -> None:
         same = sorted(p.wall / i.wall for p, i in zip(indexed, ingests, strict=True))
         print(f"  reference: a plain COPY into a table with the same key and indexes ran at median "
               f"{statistics.median(n / t.wall for t in indexed):,.0f}/s; ingest is {statistics.median(same):.1%} of it "
-              f"(the (user_id, occurred_at) btree costs PostgreSQL most of the difference from the bare table)")
+              f"(the user index costs PostgreSQL most of the difference from the bare table)")
         skipped = sum(r.skipped for r in again)
         print(f"re-run of the same folder: {again_s:.2f}s, skipped {skipped} of {len(again)} files (by sha256)")
         assert rows == n, "the loader did not load every event exactly once"

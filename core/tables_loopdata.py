@@ -2,8 +2,8 @@
 
 app.badge_awards is the issued side of the badges: one row per user and badge, whichever path issued
 it first (the API right after a completion, or the awards sensor from marts.fct_badge_awards); its
-primary key is what makes an award once-only (core/badges.py). The index on raw.activity_events
-(user_id, occurred_at) lets the API evaluate one user's badge rules on the raw events in
+primary key is what makes an award once-only (core/badges.py). The hash index on
+raw.activity_events (user_id) lets the API evaluate one user's badge rules on the raw events in
 milliseconds instead of scanning the table.
 """
 

@@ -7,7 +7,7 @@ serving.recommendation_evaluation every evaluation run's figures per segment and
 method. app.mission_drafts holds generated drafts until an admin approves (a real app.missions row
 is made then) or rejects them; app.recommendation_settings the weights staff set (the
 population-decline policy weight). raw.policy_documents keeps the policy corpus as it was ingested.
-The ranker reads one user's history online through raw.activity_events (user_id, occurred_at).
+The ranker reads one user's history online through raw.activity_events' index on user_id.
 """
 
 from __future__ import annotations
