@@ -7,7 +7,9 @@ a connection itself.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends
@@ -18,6 +20,7 @@ from api.errors import ApiError
 from api.security import TokenError, decode_access_token
 from api.users.service import UserRecord, get_user
 from core.db import get_engine
+from core.settings import get_settings
 from core.vocab import Role, UserType
 
 # auto_error=False: a missing token is answered by us, in the one error shape, or allowed (OptionalUser)
@@ -25,8 +28,27 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 BEARER = {"WWW-Authenticate": "Bearer"}
 
 
-def get_conn() -> Iterator[Connection]:
-    """A pooled connection for one request. Writers commit explicitly; anything else is rolled back.
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+async def admitted() -> AsyncIterator[None]:
+    """Admission to the database: at most API_THREADS requests of this worker hold a connection at once.
+
+    The others wait here, in the event loop, holding nothing. Without this gate a burst of requests took
+    every pooled connection, and the requests holding one then waited for a thread while the threads
+    waited for a connection (until the pool's 30 s timeout): with API_THREADS=4 and 64 clients the API
+    stalled completely. One gate per event loop (a test client runs its own loop).
+    """
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Semaphore(get_settings().api_threads)
+    async with gate:
+        yield
+
+
+def get_conn(_: Annotated[None, Depends(admitted)]) -> Iterator[Connection]:
+    """A pooled connection for one admitted request. Writers commit explicitly; anything else is rolled back.
 
     The engine is built on first use from the settings (DATABASE_URL or the embedded PostgreSQL), never
     at import, so tests and child processes choose the database through the environment.

@@ -1,4 +1,5 @@
-"""The API as a real uvicorn process: /health answers, and /docs loads every asset from the local server."""
+"""The API as a real uvicorn process: /health answers, /docs loads every asset from the local server, and a
+burst of more requests than the worker has threads is served without stalling."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,6 +20,7 @@ import pytest
 
 from core.db import process_env
 from core.settings import ROOT
+from tests.api.conftest import MakeUser
 
 
 def _free_port() -> int:
@@ -25,11 +29,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture()
-def server(db_url: str, test_var_dir: Path) -> Iterator[str]:
+@contextmanager
+def serving(db_url: str, test_var_dir: Path, **env: str) -> Iterator[str]:
     port = _free_port()
     env = process_env(db_url) | {"HOMETOWN_VAR_DIR": str(test_var_dir), "HOMETOWN_ENV": "test",
-                                 "SECRET_KEY": os.environ["SECRET_KEY"]}
+                                 "SECRET_KEY": os.environ["SECRET_KEY"]} | env
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
                              "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -50,6 +54,12 @@ def server(db_url: str, test_var_dir: Path) -> Iterator[str]:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
+
+
+@pytest.fixture()
+def server(db_url: str, test_var_dir: Path) -> Iterator[str]:
+    with serving(db_url, test_var_dir) as base:
+        yield base
 
 
 def test_uvicorn_serves_health_and_offline_docs(server: str) -> None:
@@ -74,3 +84,23 @@ def test_uvicorn_serves_health_and_offline_docs(server: str) -> None:
         assert openapi_url is not None
         spec = http.get(openapi_url.group(1)).json()
         assert "/regions/{code}" in spec["paths"] and "/missions" in spec["paths"]
+
+
+def test_a_burst_larger_than_the_thread_pool_is_served_without_stalling(db_url: str, test_var_dir: Path,
+                                                                          make_user: MakeUser) -> None:
+    """With 2 threads (and so 6 pooled connections + 12 overflow), 48 authenticated requests at once.
+
+    Before the admission gate (api.deps.admitted) the requests that held every connection waited for a
+    thread, and the threads waited for a connection: nothing moved until the pool's 30 s timeout, then 500s.
+    """
+    account = make_user()
+    with serving(db_url, test_var_dir, API_THREADS="2") as base:
+        def me(_: int) -> int:
+            return httpx.get(f"{base}/me", headers=account.headers, timeout=25).status_code
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(48) as pool:
+            statuses = list(pool.map(me, range(48 * 3)))
+        elapsed = time.monotonic() - started
+    assert statuses == [200] * len(statuses)
+    assert elapsed < 20, f"{len(statuses)} requests took {elapsed:.1f} s: the worker stalled"
