@@ -24,8 +24,9 @@ def database_url(settings: Settings | None = None, *, start_embedded: bool = Tru
     return current.url(settings.database_name)
 
 
+@lru_cache(maxsize=16)
 def normalise_url(url: str) -> str:
-    """Any postgres URL → the psycopg 3 dialect SQLAlchemy uses here."""
+    """Any postgres URL → the psycopg 3 dialect SQLAlchemy uses here (cached: every request asks)."""
     parsed = make_url(url.replace("postgres://", "postgresql://", 1))
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 

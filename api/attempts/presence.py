@@ -27,6 +27,7 @@ from api.attempts.service import (
     require_current_step,
     require_open,
     require_window,
+    vouch,
 )
 from api.attempts.writer import Tx
 from api.errors import ApiError
@@ -68,6 +69,7 @@ def _begin_step(tx: Tx, user: UserRecord, attempt_id: uuid.UUID, step_no: int,
     attempt = lock_attempt(tx.conn, attempt_id, user)
     require_open(attempt, action)
     mission = mission_or_404(tx.conn, attempt["mission_id"])
+    vouch(tx, user, mission)
     step = require_current_step(attempt, mission, step_no, verification.value, action)
     require_window(mission, tx.now, action)
     return attempt, mission, step

@@ -73,8 +73,7 @@ json_limit = [Depends(body_limit(JSON_BODY_MAX))]
 
 
 def _attempt(conn: ConnDep, user: UserRecord, attempt_id: uuid.UUID) -> AttemptPublic:
-    row = service.get_attempt(conn, user, attempt_id)
-    return AttemptPublic.from_rows(row, service.step_states(conn, row))
+    return AttemptPublic.from_rows(*service.attempt_with_steps(conn, user, attempt_id))
 
 
 @enrol_router.post("", response_model=AttemptPublic, status_code=status.HTTP_201_CREATED,

@@ -57,6 +57,7 @@ class Mission:
     starts_at: datetime | None
     ends_at: datetime | None
     created_by: uuid.UUID | None
+    region_known: bool  # its region_code is a 시군구 of raw.regions (joined when it was loaded)
     steps: tuple[Step, ...]
 
     def step(self, step_no: int) -> Step:
@@ -72,6 +73,7 @@ def load_mission(conn: Connection, mission_id: uuid.UUID, lock: bool = False) ->
     row = conn.execute(text(
         "select m.id, m.title, m.mission_type, m.status, m.region_code, coalesce(r.sido_code, left(m.region_code, 2)) "
         "as sido_code, m.lat, m.lon, m.radius_m, m.capacity, m.points, m.starts_at, m.ends_at, m.created_by, "
+        "r.region_code is not null as region_known, "
         "(select coalesce(json_agg(json_build_array(s.step_no, s.title, s.verification, s.lat, s.lon, s.radius_m) "
         "order by s.step_no), '[]') from app.mission_steps s where s.mission_id = m.id) as steps "
         "from app.missions m left join raw.regions r on r.region_code = m.region_code where m.id = :id"
@@ -133,6 +135,11 @@ def require_current_step(attempt: RowMapping, mission: Mission, step_no: int, ve
     return step
 
 
+def vouch(tx: Tx, user: UserRecord, mission: Mission) -> None:
+    """The unit read both in its transaction: its events' references need no second look (writer.Tx.vouch)."""
+    tx.vouch(user.id, mission.id, mission.region_code if mission.region_known else None)
+
+
 def _payload(attempt_id: uuid.UUID, **values: Any) -> dict[str, Any]:
     return {"attempt_id": str(attempt_id), **{k: v for k, v in values.items() if v is not None}}
 
@@ -147,6 +154,7 @@ def _touch(tx: Tx, attempt_id: uuid.UUID, **values: Any) -> None:
 def enrol(tx: Tx, user: UserRecord, mission_id: uuid.UUID, channel: str = "app") -> uuid.UUID:
     """A new attempt; 409 when one is open, the mission is full, closed or over."""
     mission = mission_or_404(tx.conn, mission_id, lock=True)  # enrolments of one mission queue here
+    vouch(tx, user, mission)
     if mission.status != MissionStatus.PUBLISHED:
         raise ApiError(409, "mission_closed", f"Mission {mission_id} is {mission.status}: it takes no new "
                        "participants.")
@@ -212,6 +220,7 @@ def complete_step(tx: Tx, user: UserRecord, attempt_id: uuid.UUID, step_no: int)
     attempt = lock_attempt(tx.conn, attempt_id, user)
     require_open(attempt, f"report step {step_no} done")
     mission = mission_or_404(tx.conn, attempt["mission_id"])
+    vouch(tx, user, mission)
     step = require_current_step(attempt, mission, step_no, None, "report")
     require_window(mission, tx.now, f"report step {step_no} done")
     evidence = _verification_evidence(tx.conn, attempt_id, step)
@@ -231,23 +240,25 @@ def complete(tx: Tx, user: UserRecord, attempt_id: uuid.UUID) -> int:
     attempt = lock_attempt(tx.conn, attempt_id, user)
     require_open(attempt, "complete the mission")
     mission = mission_or_404(tx.conn, attempt["mission_id"])
+    vouch(tx, user, mission)
     if attempt["steps_done"] < attempt["steps_total"]:
         missing = list(range(attempt["steps_done"] + 1, attempt["steps_total"] + 1))
         raise ApiError(409, "steps_missing", f"Steps {', '.join(map(str, missing))} are not done yet; report each "
                        "done (POST /me/attempts/{id}/steps/{n}/complete) before completing the mission."
                        .replace("{id}", str(attempt_id)), details={"missing_steps": missing})
     require_window(mission, tx.now, "complete the mission")
-    # one user's completions queue here, so the daily cap and "once per mission" hold under concurrency
+    # One user's completions queue on the user row, so the daily cap and "once per mission" hold under
+    # concurrency. The lock is its own statement: in READ COMMITTED the next statement's snapshot then
+    # includes a completion that committed while we waited. Both counts come from that one next statement.
     tx.conn.execute(text("select 1 from app.users where id = :u for no key update"), {"u": user.id})
-    completed_before: bool = tx.conn.execute(text(
-        "select exists (select 1 from app.mission_attempts where user_id = :u and mission_id = :m "
-        "and status = 'completed')"), {"u": user.id, "m": mission.id}).scalar_one()
     day_start, day_end = ranking.kst_day_bounds(tx.now)
-    earned_today: int = tx.conn.execute(text(
-        "select coalesce(sum(points_awarded), 0) from app.mission_attempts where user_id = :u "
-        "and status = 'completed' and completed_at >= :a and completed_at < :b"),
-        {"u": user.id, "a": day_start, "b": day_end}).scalar_one()
-    points = ranking.points_for_completion(mission.points, completed_before, int(earned_today))
+    done = tx.conn.execute(text(
+        "select coalesce(bool_or(mission_id = :m), false) as before, "
+        "coalesce(sum(points_awarded) filter (where completed_at >= :a and completed_at < :b), 0) as today "
+        "from app.mission_attempts where user_id = :u and status = 'completed'"),
+        {"u": user.id, "m": mission.id, "a": day_start, "b": day_end}).one()
+    completed_before, earned_today = bool(done.before), int(done.today)
+    points = ranking.points_for_completion(mission.points, completed_before, earned_today)
     _touch(tx, attempt_id, status="completed", completed_at=tx.now, ended_at=tx.now, points_awarded=points)
     tx.event(user.id, "mission_completed", mission_id=mission.id, region_code=mission.region_code,
              payload=_payload(attempt_id, points=points, mission_points=mission.points,
@@ -293,6 +304,7 @@ def fail(tx: Tx, user: UserRecord, attempt_id: uuid.UUID, reason: FailureReason,
     attempt = lock_attempt(tx.conn, attempt_id, user)
     require_open(attempt, "report the mission failed")
     mission = mission_or_404(tx.conn, attempt["mission_id"])
+    vouch(tx, user, mission)
     _touch(tx, attempt_id, status="failed", ended_at=tx.now, failure_reason=reason.value,
            failure_text=reason_text or None)
     at_step = attempt["steps_done"] + 1 if attempt["steps_done"] < attempt["steps_total"] else None
@@ -305,6 +317,7 @@ def abandon(tx: Tx, user: UserRecord, attempt_id: uuid.UUID) -> None:
     attempt = lock_attempt(tx.conn, attempt_id, user)
     require_open(attempt, "abandon the attempt")
     mission = mission_or_404(tx.conn, attempt["mission_id"])
+    vouch(tx, user, mission)
     _touch(tx, attempt_id, status="abandoned", ended_at=tx.now)
     tx.event(user.id, "mission_abandoned", mission_id=mission.id, region_code=mission.region_code,
              payload=_payload(attempt_id, steps_done=attempt["steps_done"]))
@@ -317,6 +330,7 @@ def resume(tx: Tx, user: UserRecord, attempt_id: uuid.UUID) -> None:
         raise ApiError(409, "attempt_not_resumable", f"This attempt is {attempt['status']}; only open or abandoned "
                        f"attempts can be resumed. Enrol again: POST /missions/{attempt['mission_id']}/attempts.")
     mission = mission_or_404(tx.conn, attempt["mission_id"])
+    vouch(tx, user, mission)
     require_window(mission, tx.now, "resume the attempt")
     if attempt["status"] == "abandoned":
         other = tx.conn.execute(text(
@@ -345,42 +359,43 @@ def list_attempts(conn: Connection, user: UserRecord, status: str | None, limit:
     return rows, int(total)
 
 
-def get_attempt(conn: Connection, user: UserRecord, attempt_id: uuid.UUID) -> RowMapping:
-    row = conn.execute(text(
-        "select a.*, m.title as mission_title, m.mission_type, m.region_code from app.mission_attempts a "
-        "join app.missions m on m.id = a.mission_id where a.id = :id"), {"id": attempt_id}).mappings().first()
+def attempt_with_steps(conn: Connection, user: UserRecord,
+                       attempt_id: uuid.UUID) -> tuple[RowMapping, list[dict[str, Any]]]:
+    """The caller's attempt and each step of its mission (done or not, what has been submitted for it),
+    in one statement: every lifecycle answer reads it, just before its commit. 404 for anyone else's."""
+    row = conn.execute(text("""
+        select a.*, m.title as mission_title, m.mission_type, m.region_code,
+            (select coalesce(json_agg(json_build_object(
+                'step_no', s.step_no, 'title', s.title, 'verification', s.verification,
+                'completed_at', d.completed_at,
+                'checkin_accepted', (select bool_or(c.accepted) from app.checkins c
+                                     where c.attempt_id = a.id and c.step_no = s.step_no),
+                'qr_accepted', (select bool_or(q.accepted) from app.qr_scans q
+                                where q.attempt_id = a.id and q.step_no = s.step_no),
+                'photos', (select count(*) from app.step_photos p where p.attempt_id = a.id and p.step_no = s.step_no),
+                'hours_status', (select h.status from app.volunteer_hours h where h.attempt_id = a.id
+                                 and h.step_no = s.step_no order by h.id desc limit 1))
+                order by s.step_no), '[]')
+             from app.mission_steps s
+             left join app.attempt_steps d on d.attempt_id = a.id and d.step_no = s.step_no
+             where s.mission_id = a.mission_id) as step_rows
+        from app.mission_attempts a join app.missions m on m.id = a.mission_id where a.id = :id"""),
+        {"id": attempt_id}).mappings().first()
     if row is None or row["user_id"] != user.id:
         raise ApiError.not_found(f"You have no attempt with the id {attempt_id}; list yours at GET /me/attempts.")
-    return row
-
-
-def step_states(conn: Connection, attempt: RowMapping) -> list[dict[str, Any]]:
-    """Each step of the attempt's mission: done or not, and what has been submitted for it."""
-    rows = conn.execute(text("""
-        select s.step_no, s.title, s.verification, d.completed_at, d.evidence,
-            (select count(*) from app.checkins c where c.attempt_id = :a and c.step_no = s.step_no) as checkins,
-            (select bool_or(accepted) from app.checkins c where c.attempt_id = :a and c.step_no = s.step_no)
-                as checkin_accepted,
-            (select bool_or(accepted) from app.qr_scans q where q.attempt_id = :a and q.step_no = s.step_no)
-                as qr_accepted,
-            (select count(*) from app.step_photos p where p.attempt_id = :a and p.step_no = s.step_no) as photos,
-            (select h.status from app.volunteer_hours h where h.attempt_id = :a and h.step_no = s.step_no
-                order by h.id desc limit 1) as hours_status
-        from app.mission_steps s
-        left join app.attempt_steps d on d.attempt_id = :a and d.step_no = s.step_no
-        where s.mission_id = :m order by s.step_no"""),
-        {"a": attempt["id"], "m": attempt["mission_id"]}).mappings().all()
-    out = []
-    for r in rows:
+    steps = []
+    for r in row["step_rows"]:
         verified = {
             StepVerification.NONE: True, StepVerification.CHECKIN: bool(r["checkin_accepted"]),
             StepVerification.QR: bool(r["qr_accepted"]), StepVerification.PHOTO: r["photos"] > 0,
             StepVerification.HOST_CONFIRM: r["hours_status"] == "confirmed",
         }[StepVerification(r["verification"])]
-        out.append({"step_no": r["step_no"], "title": r["title"], "verification": r["verification"],
-                    "done": r["completed_at"] is not None, "completed_at": r["completed_at"],
-                    "verified": verified, "hours_status": r["hours_status"]})
-    return out
+        done_at = r["completed_at"]
+        steps.append({"step_no": r["step_no"], "title": r["title"], "verification": r["verification"],
+                      "done": done_at is not None,
+                      "completed_at": None if done_at is None else datetime.fromisoformat(done_at),
+                      "verified": verified, "hours_status": r["hours_status"]})
+    return row, steps
 
 
 def _json(value: Any) -> str:

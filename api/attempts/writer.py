@@ -32,7 +32,7 @@ from sqlalchemy import Connection
 from api.errors import ApiError
 from core.activity import append_minted_events
 from core.demo.ids import uuid7_int
-from core.events import EventError
+from core.events import EventError, KnownIds
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,6 +54,17 @@ class Tx:
     events: list[dict[str, Any]] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     refusal: ApiError | None = None
+    vouched: tuple[set[str], set[str], set[str]] = field(default_factory=lambda: (set(), set(), set()))
+
+    def vouch(self, user_id: uuid.UUID, mission_id: uuid.UUID | None = None, region_code: str | None = None) -> None:
+        """Ids this unit read from the database in its transaction (the signed-in user, the mission it
+        loaded, the mission's region when it joined): its events' references to them need no re-check."""
+        users, missions, regions = self.vouched
+        users.add(str(user_id))
+        if mission_id is not None:
+            missions.add(str(mission_id))
+        if region_code is not None:
+            regions.add(region_code)
 
     def event(self, user_id: uuid.UUID, event_type: str, *, mission_id: uuid.UUID | None = None,
               step_no: int | None = None, region_code: str | None = None, lat: float | None = None,
@@ -85,7 +96,8 @@ class EventsNotStored(RuntimeError):
 
 def _append(tx: Tx) -> None:
     try:
-        append_minted_events(tx.conn, tx.events, source=tx.source, now=tx.now)
+        append_minted_events(tx.conn, tx.events, source=tx.source, now=tx.now,
+                             vouched=KnownIds(*(frozenset(ids) for ids in tx.vouched)))
     except EventError as exc:
         raise EventsNotStored(f"{len(tx.events)} events built, none stored: {exc}") from exc
 
