@@ -35,3 +35,27 @@ def test_migrations_match_the_table_definitions(engine):
             "include_schemas": True, "compare_type": True,
             "include_name": lambda name, type_, parent: type_ != "schema" or name in ("app", "raw", "serving")})
         assert compare_metadata(context, metadata) == []
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(db_url, engine, monkeypatch):
+    """The pool pings a connection that sat idle (the server may have restarted) and replaces a dead one,
+    so the request that checks it out never sees the error; a connection used a moment ago is not pinged."""
+    import time
+
+    from core import db
+
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.3)
+    pooled = db._engine_for(db.normalise_url(db_url), 1)
+    try:
+        with pooled.connect() as conn:
+            pid = conn.execute(text("select pg_backend_pid()")).scalar()
+        with engine.begin() as other:
+            assert other.execute(text("select pg_terminate_backend(:p)"), {"p": pid}).scalar()
+        time.sleep(0.5)
+        with pooled.connect() as conn:  # idle past the threshold: pinged, found dead, replaced
+            fresh = conn.execute(text("select pg_backend_pid()")).scalar()
+        assert fresh != pid
+        with pooled.connect() as conn:  # used a moment ago: reused as it is
+            assert conn.execute(text("select pg_backend_pid()")).scalar() == fresh
+    finally:
+        pooled.dispose()
