@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 from core.accounts import NewUser, create_users
 from core.activity import (
     append_events,
+    append_minted_events,
     check_ingested_files_consistent,
     check_quarantine_explained,
     landing_files,
@@ -29,6 +30,7 @@ from core.activity import (
     load_folder,
 )
 from core.catalog import NewMission, NewStep, create_missions
+from core.events import EventError, KnownIds
 from core.korea import LoadSummary
 
 BASE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -241,6 +243,22 @@ def test_append_events_takes_python_values_and_reports_what_was_wrong(refs: Refs
     assert [q[0] for q in quarantined(pg, source)] == ["2"]
     again = append_events(pg, [good], source=source)
     assert (again.loaded, again.duplicates) == (0, 1)
+
+
+def test_minted_events_are_checked_unless_every_reference_was_vouched_for(refs: Refs, pg: psycopg.Connection):
+    """The API's writer skips the reference query only when the unit read every id it names in its own
+    transaction; a reference outside what it vouched for is still looked up, and an unknown one refused."""
+    source = f"api:{refs.tag}"
+    user, mission = refs.users[0], refs.missions[0]
+    vouched = KnownIds(frozenset({user}), frozenset({mission}), frozenset({"47730"}))
+    ev = refs.event(4, user_id=uuid.UUID(user), mission_id=uuid.UUID(mission))
+    assert append_minted_events(pg, [ev], source=source, vouched=vouched) == 1
+    stranger = refs.event(5, user_id=uuid.UUID(user), mission_id=uuid.uuid4())  # not vouched, not stored
+    with pytest.raises(EventError, match="mission_id"):
+        append_minted_events(pg, [stranger], source=source, vouched=vouched)
+    other = refs.event(6, user_id=uuid.UUID(refs.users[1]), mission_id=uuid.UUID(mission))  # real, not vouched
+    assert append_minted_events(pg, [other], source=source, vouched=vouched) == 1
+    assert sorted(r[1] for r in rows(pg, source)) == sorted([user, refs.users[1]])
 
 
 def test_append_events_joins_the_callers_transaction(refs: Refs, engine: Engine, pg: psycopg.Connection):
