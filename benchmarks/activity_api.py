@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.security import create_access_token
+from benchmarks.cpu import ServerCpu, reaped_children_cpu, tree_cpu
 from core.db import database_url, libpq_url, process_env
 from core.migrate import upgrade
 from core.settings import ROOT, get_settings
@@ -193,6 +194,26 @@ def run_load(port: int, mode: str, tokens: list[str], missions: list[str], secon
     return result
 
 
+class CpuSplit:
+    """CPU seconds of the API's workers, the PostgreSQL server and the load generator over one run."""
+
+    def __init__(self, api_pid: int, server: ServerCpu) -> None:
+        self.api_pid, self.server = api_pid, server
+        self.start = self._read()
+
+    def _read(self) -> tuple[float | None, float | None, float]:
+        return tree_cpu(self.api_pid), self.server.total(), reaped_children_cpu()
+
+    def per_event(self, events: int) -> str:
+        """'API workers 3.30 ms, PostgreSQL 0.96 ms, generator 0.05 ms of CPU each' (n/a: not readable here)."""
+        end = self._read()
+        parts = []
+        for name, a, b in zip(("API workers", "PostgreSQL", "generator"), self.start, end, strict=True):
+            spent = "n/a" if a is None or b is None else f"{(b - a) * 1000 / max(1, events):.2f} ms"
+            parts.append(f"{name} {spent}")
+        return ", ".join(parts) + " of CPU each"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -218,9 +239,15 @@ def main() -> None:
         print(f"API up (2 workers) in {time.perf_counter() - t0:.0f}s; {args.users} users, {args.missions} missions, "
               f"concurrency {args.concurrency}, {args.seconds:.0f}s per run", flush=True)
         run_load(port, "read", tokens, missions, 3, args.concurrency)  # warm both workers' pools
+        with psycopg.connect(libpq_url(url)) as conn:
+            server = ServerCpu(conn.info.backend_pid)
+        split = CpuSplit(api.pid, server)
         baseline = run_load(port, "read", tokens, missions, args.seconds, args.concurrency)
+        base_cpu = split.per_event(baseline["events"])
+        split = CpuSplit(api.pid, server)
         loop = run_load(port, "loop", tokens, missions, args.seconds, args.concurrency)
         time.sleep(2)  # after-commit effects of the last completions
+        loop_cpu = split.per_event(loop["events"])
         with psycopg.connect(libpq_url(url)) as conn:
             stored = conn.execute("select count(*) from raw.activity_events where source = 'api'").fetchone()[0]
             quarantined = conn.execute("select count(*) from raw.quarantine").fetchone()[0]
@@ -228,8 +255,10 @@ def main() -> None:
         rate = loop["events"] / (loop["elapsed_ms"] / 1000)
         print(f"baseline GET /me          : {base_rate:8,.0f} requests/s  ({baseline['events']:,} in "
               f"{baseline['elapsed_ms'] / 1000:.1f}s)")
+        print(f"  per request: {base_cpu}")
         print(f"mission loop (1 event each): {rate:8,.0f} events/s    ({loop['events']:,} acknowledged in "
               f"{loop['elapsed_ms'] / 1000:.1f}s)  ratio to baseline {rate / base_rate:5.1%}")
+        print(f"  per event: {loop_cpu} (the loop's figure includes its after-commit effects)")
         others = {k: v for k, v in loop.items() if k not in ("events", "elapsed_ms")}
         print(f"events in raw.activity_events: {stored:,}  acknowledged: {loop['events']:,}  "
               f"{'none lost' if stored == loop['events'] else 'MISMATCH'}  quarantined: {quarantined}  "

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import statistics
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.cpu import ServerCpu, own_cpu, reaped_children_cpu
 from core.activity import LANES, load_folder
 from core.db import database_url, libpq_url
 from core.demo.ids import uuid7_str
@@ -138,55 +138,14 @@ class Timing:
         return max(self.total() / 2, self.busiest)
 
 
-def _cpu(who: int) -> float:
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _proc_cpu(pid: int, children: bool = False) -> float | None:
-    """CPU seconds of a local process (from /proc); with `children`, also of its exited children."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-class ServerCpu:
-    """CPU seconds of the whole PostgreSQL server: the postmaster's reaped children (backends that
-    ended, e.g. the loader's second connection) plus its live ones. None for a remote server."""
-
-    def __init__(self, backend_pid: int) -> None:
-        try:
-            self.postmaster = int(Path(f"/proc/{backend_pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except OSError:
-            self.postmaster = None
-
-    def per_process(self) -> dict[int, float] | None:
-        if self.postmaster is None:
-            return None
-        try:
-            children = Path(f"/proc/{self.postmaster}/task/{self.postmaster}/children").read_text().split()
-        except OSError:
-            return None
-        out = {pid: cpu for pid in map(int, children) if (cpu := _proc_cpu(pid)) is not None}
-        reaped = _proc_cpu(self.postmaster, children=True)
-        own = _proc_cpu(self.postmaster)
-        if reaped is None or own is None:
-            return None
-        out[0] = reaped - own  # the ended children, together
-        return out
-
-
 def _timed(conn: psycopg.Connection, work: Callable[[], object]) -> Timing:
     server = ServerCpu(conn.info.backend_pid)
     server0 = server.per_process()
-    client0, parser0 = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
+    client0, parser0 = own_cpu(), reaped_children_cpu()
     t0 = time.perf_counter()
     work()
     wall = time.perf_counter() - t0
-    client, parser = _cpu(resource.RUSAGE_SELF) - client0, _cpu(resource.RUSAGE_CHILDREN) - parser0
+    client, parser = own_cpu() - client0, reaped_children_cpu() - parser0
     server1 = server.per_process()
     server_cpu, busiest = None, max(client, parser / max(1, _PARSERS))
     if server0 is not None and server1 is not None:
