@@ -23,11 +23,10 @@ from api.attempts.service import (
     Step,
     _payload,
     lock_attempt,
-    mission_or_404,
     require_current_step,
     require_open,
     require_window,
-    vouch,
+    unit_mission,
 )
 from api.attempts.writer import Tx
 from api.errors import ApiError
@@ -68,8 +67,7 @@ def _begin_step(tx: Tx, user: UserRecord, attempt_id: uuid.UUID, step_no: int,
                 verification: StepVerification, action: str) -> tuple[RowMapping, Mission, Step]:
     attempt = lock_attempt(tx.conn, attempt_id, user)
     require_open(attempt, action)
-    mission = mission_or_404(tx.conn, attempt["mission_id"])
-    vouch(tx, user, mission)
+    mission = unit_mission(tx, user, attempt["mission_id"])
     step = require_current_step(attempt, mission, step_no, verification.value, action)
     require_window(mission, tx.now, action)
     return attempt, mission, step

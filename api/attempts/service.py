@@ -135,9 +135,12 @@ def require_current_step(attempt: RowMapping, mission: Mission, step_no: int, ve
     return step
 
 
-def vouch(tx: Tx, user: UserRecord, mission: Mission) -> None:
-    """The unit read both in its transaction: its events' references need no second look (writer.Tx.vouch)."""
+def unit_mission(tx: Tx, user: UserRecord, mission_id: uuid.UUID, lock: bool = False) -> Mission:
+    """`mission_or_404` inside a unit of work: the user and the mission (and its region, when it is a known
+    시군구) were read in this transaction, so the unit's events need no second look at them (Tx.vouch)."""
+    mission = mission_or_404(tx.conn, mission_id, lock)
     tx.vouch(user.id, mission.id, mission.region_code if mission.region_known else None)
+    return mission
 
 
 def _payload(attempt_id: uuid.UUID, **values: Any) -> dict[str, Any]:
@@ -153,8 +156,7 @@ def _touch(tx: Tx, attempt_id: uuid.UUID, **values: Any) -> None:
 # ---------------------------------------------------------------------------------- lifecycle
 def enrol(tx: Tx, user: UserRecord, mission_id: uuid.UUID, channel: str = "app") -> uuid.UUID:
     """A new attempt; 409 when one is open, the mission is full, closed or over."""
-    mission = mission_or_404(tx.conn, mission_id, lock=True)  # enrolments of one mission queue here
-    vouch(tx, user, mission)
+    mission = unit_mission(tx, user, mission_id, lock=True)  # enrolments of one mission queue here
     if mission.status != MissionStatus.PUBLISHED:
         raise ApiError(409, "mission_closed", f"Mission {mission_id} is {mission.status}: it takes no new "
                        "participants.")
@@ -219,8 +221,7 @@ _MISSING = {
 def complete_step(tx: Tx, user: UserRecord, attempt_id: uuid.UUID, step_no: int) -> None:
     attempt = lock_attempt(tx.conn, attempt_id, user)
     require_open(attempt, f"report step {step_no} done")
-    mission = mission_or_404(tx.conn, attempt["mission_id"])
-    vouch(tx, user, mission)
+    mission = unit_mission(tx, user, attempt["mission_id"])
     step = require_current_step(attempt, mission, step_no, None, "report")
     require_window(mission, tx.now, f"report step {step_no} done")
     evidence = _verification_evidence(tx.conn, attempt_id, step)
@@ -239,8 +240,7 @@ def complete(tx: Tx, user: UserRecord, attempt_id: uuid.UUID) -> int:
     """Complete the attempt; returns the points it earned (0 for a mission completed before)."""
     attempt = lock_attempt(tx.conn, attempt_id, user)
     require_open(attempt, "complete the mission")
-    mission = mission_or_404(tx.conn, attempt["mission_id"])
-    vouch(tx, user, mission)
+    mission = unit_mission(tx, user, attempt["mission_id"])
     if attempt["steps_done"] < attempt["steps_total"]:
         missing = list(range(attempt["steps_done"] + 1, attempt["steps_total"] + 1))
         raise ApiError(409, "steps_missing", f"Steps {', '.join(map(str, missing))} are not done yet; report each "
@@ -303,8 +303,7 @@ def _award_badges(user_id: uuid.UUID) -> None:
 def fail(tx: Tx, user: UserRecord, attempt_id: uuid.UUID, reason: FailureReason, reason_text: str) -> None:
     attempt = lock_attempt(tx.conn, attempt_id, user)
     require_open(attempt, "report the mission failed")
-    mission = mission_or_404(tx.conn, attempt["mission_id"])
-    vouch(tx, user, mission)
+    mission = unit_mission(tx, user, attempt["mission_id"])
     _touch(tx, attempt_id, status="failed", ended_at=tx.now, failure_reason=reason.value,
            failure_text=reason_text or None)
     at_step = attempt["steps_done"] + 1 if attempt["steps_done"] < attempt["steps_total"] else None
@@ -316,8 +315,7 @@ def fail(tx: Tx, user: UserRecord, attempt_id: uuid.UUID, reason: FailureReason,
 def abandon(tx: Tx, user: UserRecord, attempt_id: uuid.UUID) -> None:
     attempt = lock_attempt(tx.conn, attempt_id, user)
     require_open(attempt, "abandon the attempt")
-    mission = mission_or_404(tx.conn, attempt["mission_id"])
-    vouch(tx, user, mission)
+    mission = unit_mission(tx, user, attempt["mission_id"])
     _touch(tx, attempt_id, status="abandoned", ended_at=tx.now)
     tx.event(user.id, "mission_abandoned", mission_id=mission.id, region_code=mission.region_code,
              payload=_payload(attempt_id, steps_done=attempt["steps_done"]))
@@ -329,8 +327,7 @@ def resume(tx: Tx, user: UserRecord, attempt_id: uuid.UUID) -> None:
     if attempt["status"] not in (OPEN, "abandoned"):
         raise ApiError(409, "attempt_not_resumable", f"This attempt is {attempt['status']}; only open or abandoned "
                        f"attempts can be resumed. Enrol again: POST /missions/{attempt['mission_id']}/attempts.")
-    mission = mission_or_404(tx.conn, attempt["mission_id"])
-    vouch(tx, user, mission)
+    mission = unit_mission(tx, user, attempt["mission_id"])
     require_window(mission, tx.now, "resume the attempt")
     if attempt["status"] == "abandoned":
         other = tx.conn.execute(text(
