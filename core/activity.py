@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import TracebackType
@@ -564,18 +565,39 @@ def append_minted_events(conn: Any, events: Sequence[Mapping[str, Any]], source:
         return 0
     pg = _driver(conn)
     normalised = [normalise_event(e) for e in events]
-    users, missions = event_ids(normalised, "user_id"), event_ids(normalised, "mission_id")
-    regions = {str(e["region_code"]) for e in normalised if e.get("region_code") is not None}
-    if vouched is not None and users <= vouched.users and missions <= vouched.missions and regions <= vouched.regions:
-        known = vouched
-    else:
-        row = pg.execute(
-            "select array(select id::text from app.users where id = any(%s::uuid[])), "
-            "array(select id::text from app.missions where id = any(%s::uuid[])), "
-            "array(select region_code from raw.regions where region_code = any(%s::text[]))",
-            [list(users), list(missions), sorted(regions)]).fetchone()
+    known = vouched if vouched is not None and vouched_for(normalised, vouched) else None
+    if known is None:
+        row = pg.execute(REFERENCES_SQL, references(normalised)).fetchone()
         assert row is not None
         known = KnownIds(frozenset(row[0]), frozenset(row[1]), frozenset(row[2]))
+    texts = minted_lines(normalised, source, now, known)
+    with pg.cursor() as cur, cur.copy(_COPY_SQL) as copy:
+        copy.write("".join(texts))
+    return len(texts)
+
+
+# the ids that a batch of minted events names and the database holds (one statement)
+REFERENCES_SQL = ("select array(select id::text from app.users where id = any(%s::uuid[])), "
+                  "array(select id::text from app.missions where id = any(%s::uuid[])), "
+                  "array(select region_code from raw.regions where region_code = any(%s::text[]))")
+
+
+def references(normalised: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """REFERENCES_SQL's parameters: the user, mission and region ids the events name."""
+    regions = {str(e["region_code"]) for e in normalised if e.get("region_code") is not None}
+    return [list(event_ids(normalised, "user_id")), list(event_ids(normalised, "mission_id")), sorted(regions)]
+
+
+def vouched_for(normalised: Sequence[Mapping[str, Any]], vouched: KnownIds) -> bool:
+    """Whether every id the events name is among `vouched` (read by the caller in its transaction)."""
+    users, missions, regions = references(normalised)
+    return (vouched.users.issuperset(users) and vouched.missions.issuperset(missions)
+            and vouched.regions.issuperset(regions))
+
+
+def minted_lines(normalised: Sequence[dict[str, Any]], source: str, now: datetime | None,
+                 known: KnownIds) -> list[str]:
+    """The COPY lines of normalised minted events, or EventError naming the first that breaks the contract."""
     validator = EventValidator(known, source, now=now)
     texts = []
     for number, event in enumerate(normalised, start=1):
@@ -583,9 +605,18 @@ def append_minted_events(conn: Any, events: Sequence[Mapping[str, Any]], source:
             texts.append(validator(event)[1])
         except EventError as exc:
             raise EventError(exc.field, f"event {number} ({event.get('event_type')}): {exc}") from exc
-    with pg.cursor() as cur, cur.copy(_COPY_SQL) as copy:
-        copy.write("".join(texts))
-    return len(texts)
+    return texts
+
+
+_CASTS = ("uuid", "uuid", "timestamptz", "text", "uuid", "int", "text", "float8", "float8", "jsonb", "text")
+
+
+@lru_cache(maxsize=8)
+def insert_sql(rows: int) -> str:
+    """An INSERT of `rows` events whose parameters are COPY lines' fields (`copy_fields`): the rows COPY
+    would store, for a pipelined transaction, where COPY cannot run."""
+    row = "(" + ", ".join(f"%s::{cast}" for cast in _CASTS) + ")"
+    return f"insert into raw.activity_events ({', '.join(COPY_COLUMNS)}) values " + ", ".join([row] * rows)
 
 
 def _driver(conn: Any) -> psycopg.Connection:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 from core import embedded_pg
@@ -111,3 +113,52 @@ def process_env(url: str) -> dict[str, str]:
     env["DATABASE_URL"] = url
     env.update(libpq_env(url))
     return env
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement with psycopg-style (`%(name)s`) parameters, run by whichever driver holds the
+    transaction: `conn.exec_driver_sql` on SQLAlchemy, or bound and sent with others in one query
+    (api/attempts/writer.py). A unit of work can then describe its reads and writes once and have them
+    sent in as few round trips as they allow."""
+
+    sql: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    fetch: Literal["one", "all", "none"] = "none"  # what the driver hands back for it
+
+    def run(self, conn: Connection) -> Any:
+        """Run on a SQLAlchemy connection (in its transaction); the row, the rows (as mappings) or None."""
+        result = conn.exec_driver_sql(self.sql, dict(self.params))
+        if self.fetch == "one":
+            return result.mappings().fetchone()
+        if self.fetch == "all":
+            return result.mappings().fetchall()
+        return None
+
+
+# ---------------------------------------------------------------------------------- the async pool
+_returned_at: dict[int, float] = {}  # id(connection) → when it came back to the async pool
+
+
+async def _note_return(conn: Any) -> None:
+    _returned_at[id(conn)] = time.monotonic()
+
+
+async def _check_if_idle(conn: Any) -> None:
+    """The async pool's counterpart of `_ping_idle_connections`: a connection that sat idle for
+    PING_AFTER_IDLE_S or more is pinged (raising replaces it); one returned a moment ago is not."""
+    returned = _returned_at.pop(id(conn), None)
+    if returned is not None and time.monotonic() - returned >= PING_AFTER_IDLE_S:
+        await conn.execute("select 1")
+
+
+def async_pool(size: int, url: str | None = None) -> Any:
+    """An async psycopg pool of `size` connections for the API's batched units: rows as dicts, autocommit
+    (the units send BEGIN with their first query and COMMIT with their last, no round trip of their own).
+    The caller opens it (`await pool.open()`) in its event loop and closes it."""
+    from psycopg.rows import dict_row
+    from psycopg_pool import AsyncConnectionPool
+
+    return AsyncConnectionPool(libpq_url(url or database_url()), min_size=min(2, size), max_size=size,
+                               kwargs={"row_factory": dict_row, "autocommit": True}, check=_check_if_idle,
+                               reset=_note_return, open=False, name="api-units")

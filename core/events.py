@@ -121,6 +121,23 @@ def copy_escape(text: str) -> str:
     return text
 
 
+_UNESCAPE = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def copy_fields(line: str) -> list[str | None]:
+    """A COPY text line (as `EventValidator` renders it) → its values, `\\N` as None: the same row as an
+    INSERT's parameters, for writers that cannot COPY (a pipelined transaction)."""
+    values: list[str | None] = []
+    for field in line.rstrip("\n").split("\t"):
+        if field == "\\N":
+            values.append(None)
+        elif "\\" in field:
+            values.append(re.sub(r"\\(.)", lambda m: _UNESCAPE.get(m.group(1), m.group(1)), field))
+        else:
+            values.append(field)
+    return values
+
+
 def parse_line(raw: bytes) -> dict[str, Any]:
     """One line of a JSONL file → a dict, or EventError saying why it is not one."""
     try:

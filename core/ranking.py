@@ -47,6 +47,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, text
 
+from core.db import Statement
+
 KST = ZoneInfo("Asia/Seoul")
 DAILY_POINTS_CAP = 500  # mission points a user can earn per Korean calendar day
 TOP_N = 10  # "entered the top 10" notifications
@@ -373,13 +375,18 @@ def write_snapshot(conn: Connection, rows: Iterable[tuple[str, uuid.UUID | str, 
     return count
 
 
-def record_position(conn: Connection, user_id: uuid.UUID, lat: float, lon: float, at: datetime) -> None:
-    """The user's last verified position (an accepted check-in or QR scan at a mission spot)."""
-    conn.execute(text(
-        "insert into serving.user_positions (user_id, lat, lon, observed_at) values (:u, :lat, :lon, :at) "
+def position(user_id: uuid.UUID, lat: float, lon: float, at: datetime) -> Statement:
+    """The statement recording the user's last verified position (an accepted check-in or QR scan at a
+    mission spot); an older observation never replaces a newer one."""
+    return Statement(
+        "insert into serving.user_positions (user_id, lat, lon, observed_at) values (%(u)s, %(lat)s, %(lon)s, %(at)s) "
         "on conflict (user_id) do update set lat = excluded.lat, lon = excluded.lon, "
-        "observed_at = excluded.observed_at where serving.user_positions.observed_at <= excluded.observed_at"),
+        "observed_at = excluded.observed_at where serving.user_positions.observed_at <= excluded.observed_at",
         {"u": user_id, "lat": lat, "lon": lon, "at": at})
+
+
+def record_position(conn: Connection, user_id: uuid.UUID, lat: float, lon: float, at: datetime) -> None:
+    position(user_id, lat, lon, at).run(conn)
 
 
 def refresh_positions(conn: Connection) -> int:
