@@ -37,7 +37,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import yaml  # type: ignore[import-untyped]
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, text
 
 from core.notify import notify
@@ -543,7 +545,7 @@ stay_days_facts as (
 )"""
 
 ONE_USER_INPUTS = """events as (
-    select * from raw.activity_events where user_id = cast(:user_id as uuid)
+    select * from raw.activity_events where user_id = any(cast(:user_ids as uuid[]))
 ),
 
 missions as (
@@ -595,7 +597,7 @@ def compile_model(rules: Rules) -> str:
 
 
 def one_user_sql(rules: Rules) -> str:
-    """The awards of the real-time rules for one user (:user_id), over raw and app tables."""
+    """The awards of the real-time rules for some users (:user_ids, an array), over raw and app tables."""
     realtime = [b for b in rules.badges if b.realtime]
     ctes = [ONE_USER_INPUTS, _events_facts(rules), *[rule_ctes(b) for b in realtime], _awards_union(realtime)]
     return "with\n\n" + ",\n\n".join(ctes) + "\n\nselect user_id, badge_id, awarded_at, evidence_count from awards\n"
@@ -663,6 +665,27 @@ def issue_award(conn: Connection, user_id: uuid.UUID | str, badge: Badge, awarde
                  badge.tier.bonus_points, awarded_at, Decimal(str(evidence_count)), issued_via, notification_id)
 
 
+_PREPARED_SQL: dict[int, tuple[Rules, str]] = {}
+
+
+def _evaluate(conn: Connection, rules: Rules, user_ids: list[str]) -> list[Any]:
+    """The real-time rules' awards of these users, as a prepared statement with a generic plan.
+
+    Planning this statement (a CTE per rule) takes about 1.1 ms and running it for one user about 0.25 ms:
+    the API evaluates it after every completion, so the plan is made once per connection and kept.
+    """
+    cached = _PREPARED_SQL.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        sql = one_user_sql(rules).replace("cast(:user_ids as uuid[])", "%(user_ids)s::uuid[]")
+        cached = _PREPARED_SQL[id(rules)] = (rules, sql)
+    pg = conn.connection.driver_connection
+    if not isinstance(pg, psycopg.Connection):
+        return list(conn.execute(text(one_user_sql(rules)), {"user_ids": user_ids}).all())
+    pg.execute("set local plan_cache_mode = force_generic_plan")
+    with pg.cursor(row_factory=namedtuple_row) as cur:
+        return cur.execute(cached[1], {"user_ids": user_ids}, prepare=True).fetchall()
+
+
 def award_for_user(conn: Connection, user_id: uuid.UUID | str, rules: Rules | None = None) -> list[Award]:
     """Evaluate the event rules for one user now and issue what is newly earned (the API's path).
 
@@ -670,17 +693,27 @@ def award_for_user(conn: Connection, user_id: uuid.UUID | str, rules: Rules | No
     appended, in the same transaction or after its commit); returns only the awards issued by this
     call, each with its tier's bonus points (for the real-time boards).
     """
+    return award_for_users(conn, [user_id], rules)
+
+
+def award_for_users(conn: Connection, user_ids: Sequence[uuid.UUID | str], rules: Rules | None = None) -> list[Award]:
+    """`award_for_user` for several users in two statements (the API's after-commit thread passes the users
+    of every completion that queued up while it worked)."""
     rules = rules or default_rules()
-    found = conn.execute(text(one_user_sql(rules)), {"user_id": str(user_id)}).all()
+    ids = sorted({str(u) for u in user_ids})
+    if not ids:
+        return []
+    found = _evaluate(conn, rules, ids)
     if not found:
         return []
-    held = {r.badge_id for r in conn.execute(text(
-        "select badge_id from app.badge_awards where user_id = cast(:user_id as uuid)"), {"user_id": str(user_id)})}
+    held = {(str(r.user_id), r.badge_id) for r in conn.execute(text(
+        "select user_id, badge_id from app.badge_awards where user_id = any(cast(:user_ids as uuid[]))"),
+        {"user_ids": ids})}
     issued = []
-    for row in found:
-        if row.badge_id in held:
+    for row in sorted(found, key=lambda r: (str(r.user_id), r.awarded_at, r.badge_id)):
+        if (str(row.user_id), row.badge_id) in held:
             continue
-        award = issue_award(conn, user_id, rules.badge(row.badge_id), row.awarded_at, row.evidence_count, "api")
+        award = issue_award(conn, row.user_id, rules.badge(row.badge_id), row.awarded_at, row.evidence_count, "api")
         if award is not None:
             issued.append(award)
     return issued

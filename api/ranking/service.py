@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -152,12 +153,21 @@ def with_fallback(conn: Connection, ask: Any) -> tuple[Any, Literal["redis", "po
 # ---------------------------------------------------------------------------------- completions
 def count_completion(completion: ranking.Completion) -> list[ranking.RankChange]:
     """Count a completion on its nine boards and notify each board's top-10 entry. After the commit."""
-    changes = _redis_apply(completion)
+    return count_completions([completion])[0]
+
+
+def count_completions(completions: Sequence[ranking.Completion]) -> list[list[ranking.RankChange]]:
+    """`count_completion` for several completions, in their order, in one transaction (the after-commit
+    thread passes every completion that queued up while it worked)."""
+    applied = [_redis_apply(completion) for completion in completions]
+    out = []
     with get_engine().begin() as conn:
-        if changes is None:
-            changes = _pg_changes(conn, completion)
-        _notify_top(conn, completion, changes)
-    return changes
+        for completion, changes in zip(completions, applied, strict=True):
+            if changes is None:
+                changes = _pg_changes(conn, completion)
+            _notify_top(conn, completion, changes)
+            out.append(changes)
+    return out
 
 
 def _redis_apply(completion: ranking.Completion) -> list[ranking.RankChange] | None:

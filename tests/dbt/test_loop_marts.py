@@ -178,13 +178,17 @@ def test_real_time_evaluation_equals_the_mart_for_every_user(engine: Engine, pg:
     mart = {(r["user_key"], r["badge_id"]): (r["awarded_at"], r["evidence_count"]) for r in rows(
         pg, "select user_key, badge_id, awarded_at, evidence_count from marts.fct_badge_awards "
             "where rule_source = 'events'")}
-    live = {}
+    live, together = {}, {}
     sql = text(one_user_sql(RULES))
     with engine.connect() as conn:
-        for (user_id,) in conn.execute(text("select distinct user_id from raw.activity_events")).all():
-            for r in conn.execute(sql, {"user_id": str(user_id)}):
+        users = [str(u) for (u,) in conn.execute(text("select distinct user_id from raw.activity_events")).all()]
+        for user_id in users:
+            for r in conn.execute(sql, {"user_ids": [user_id]}):
                 live[(user_key(user_id), r.badge_id)] = (r.awarded_at, r.evidence_count)
+        for r in conn.execute(sql, {"user_ids": users}):  # the after-commit thread evaluates users together
+            together[(user_key(r.user_id), r.badge_id)] = (r.awarded_at, r.evidence_count)
     assert live == mart and len(mart) > 100
+    assert together == mart
 
 
 # ------------------------------------------------------------------------------------ stay days
