@@ -8,17 +8,19 @@ a connection itself.
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection
 
+from api.attempts.writer import Caller
 from api.errors import ApiError
 from api.security import TokenError, decode_access_token
-from api.users.service import UserRecord, get_user
+from api.users.service import UserRecord, get_user, user_record
 from core.db import get_engine
 from core.settings import get_settings
 from core.vocab import Role, UserType
@@ -61,12 +63,19 @@ ConnDep = Annotated[Connection, Depends(get_conn)]
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 
 
-def _user_from_token(conn: Connection, token: str) -> UserRecord:
+def _user_id(token: str | None) -> uuid.UUID:
+    """The user id a bearer token names, or 401."""
+    if not token:
+        raise ApiError(401, "not_authenticated", "Sign in first: POST /auth/token with your e-mail and password, "
+                       "then send `Authorization: Bearer <access_token>`.", headers=BEARER)
     try:
-        user_id = decode_access_token(token)
+        return decode_access_token(token)
     except TokenError as exc:
         raise ApiError(401, exc.code, exc.message, headers=BEARER) from exc
-    user = get_user(conn, user_id)
+
+
+def _signed_in(user: UserRecord | None) -> UserRecord:
+    """The token's account, as long as it exists and is active."""
     if user is None:
         raise ApiError(401, "invalid_token", "The account of this token no longer exists; sign in again.",
                        headers=BEARER)
@@ -75,11 +84,13 @@ def _user_from_token(conn: Connection, token: str) -> UserRecord:
     return user
 
 
+def _user_from_token(conn: Connection, token: str) -> UserRecord:
+    user_id = _user_id(token)
+    return _signed_in(get_user(conn, user_id))
+
+
 def get_current_user(conn: ConnDep, token: TokenDep) -> UserRecord:
-    if not token:
-        raise ApiError(401, "not_authenticated", "Sign in first: POST /auth/token with your e-mail and password, "
-                       "then send `Authorization: Bearer <access_token>`.", headers=BEARER)
-    return _user_from_token(conn, token)
+    return _signed_in(get_user(conn, _user_id(token)))
 
 
 def get_optional_user(conn: ConnDep, token: TokenDep) -> UserRecord | None:
@@ -105,17 +116,46 @@ def require_roles(*roles: Role) -> Callable[[UserRecord], Awaitable[UserRecord]]
     return check
 
 
+def _of_types(allowed: set[str], user: UserRecord) -> UserRecord:
+    if user.user_type not in allowed:
+        raise ApiError(403, "forbidden", f"This is for {' or '.join(sorted(allowed))} accounts; yours is "
+                       f"{user.user_type or 'a staff account'}.")
+    return user
+
+
 def require_user_types(*user_types: UserType) -> Callable[[UserRecord], Awaitable[UserRecord]]:
     """A dependency that lets through app users of the given types, else 403."""
     allowed = {user_type.value for user_type in user_types}
 
     async def check(user: CurrentUser) -> UserRecord:  # async: no I/O, so no hop to the thread pool
-        if user.user_type not in allowed:
-            raise ApiError(403, "forbidden", f"This is for {' or '.join(sorted(allowed))} accounts; yours is "
-                           f"{user.user_type or 'a staff account'}.")
-        return user
+        return _of_types(allowed, user)
 
     return check
+
+
+# ---------------------------------------------------------------------------------- batched routes
+USER_SQL = f"select {', '.join(UserRecord.__dataclass_fields__)} from app.users where id = %(id)s"
+
+
+def batched_caller(*user_types: UserType) -> Callable[[str | None], Awaitable[Caller]]:
+    """For routes that run a unit in batched round trips (api/attempts/writer.py): the token is checked
+    here, without the database; the user's row comes back with the unit's first reads and is checked, by
+    the same rules as `require_user_types`, before any of them is used."""
+    allowed = {user_type.value for user_type in user_types}
+
+    def check(row: Any) -> UserRecord:
+        return _of_types(allowed, _signed_in(None if row is None else user_record(row)))
+
+    async def caller(token: TokenDep) -> Caller:
+        return Caller(_user_id(token), check)
+
+    return caller
+
+
+async def get_pool(request: Request) -> Any:
+    """The worker's async connection pool (opened by the app's lifespan). Async: a plain function would be
+    run on the thread pool, a hop per request for one attribute read."""
+    return request.app.state.unit_pool
 
 
 AdminUser = Annotated[UserRecord, Depends(require_roles(Role.ADMIN))]

@@ -37,7 +37,7 @@ from api.reports.router import router as reports_router
 from api.users.router import me_router
 from api.users.router import router as users_router
 from api.xapi.router import router as xapi_router
-from core.db import set_pool_size
+from core.db import async_pool, set_pool_size
 from core.settings import get_settings
 
 DESCRIPTION = """
@@ -53,11 +53,18 @@ Every error has the shape `{"error": {"code", "message", "details"}}`.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Size the worker: API_THREADS requests at once, each with a pooled connection kept open (a request
     that had to open a connection, or wait 30 s for one, was the API's slowest path under load), plus a
-    few for the after-commit thread, WebSocket listeners and /health."""
+    few for the after-commit thread, WebSocket listeners and /health; and an async pool of as many for the
+    mission loop's batched routes."""
     threads = get_settings().api_threads
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     set_pool_size(threads + 4)
-    yield
+    # the mission loop's batched units wait for a connection in the event loop, holding nothing
+    app.state.unit_pool = pool = async_pool(threads)
+    await pool.open(wait=False)
+    try:
+        yield
+    finally:
+        await pool.close()
 
 
 def create_app() -> FastAPI:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile, status
 
@@ -28,13 +28,14 @@ from api.attempts.schemas import (
     QrScanCreate,
     QrScanPublic,
 )
-from api.attempts.writer import run_write
-from api.deps import ConnDep, require_user_types
+from api.attempts.writer import Caller, Plan, Unit, run_batched, run_write
+from api.deps import USER_SQL, ConnDep, batched_caller, get_pool, require_user_types
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorResponse
 from api.pagination import Limit, Offset, Page
 from api.users.service import UserRecord
 from core.vocab import UserType
 
+T = TypeVar("T")
 JSON_BODY_MAX = 16 * 1024
 PHOTO_BODY_MAX = presence.PHOTO_MAX_BYTES + 64 * 1024
 
@@ -59,6 +60,9 @@ def body_limit(max_bytes: int) -> Callable[[Request], Awaitable[None]]:
 
 
 AppUser = Annotated[UserRecord, Depends(require_user_types(*UserType))]
+# the lifecycle's hot routes run their unit in two round trips (api/attempts/writer.py)
+AppCaller = Annotated[Caller, Depends(batched_caller(*UserType))]
+Pool = Annotated[Any, Depends(get_pool)]
 AttemptId = Annotated[uuid.UUID, Path(description="the attempt's UUID (from enrolment or GET /me/attempts)")]
 StepNo = Annotated[int, Path(ge=1, le=100, description="the step number, from 1")]
 RESPONSES = {**ERROR_RESPONSES, **AUTH_RESPONSES,
@@ -72,16 +76,21 @@ router = APIRouter(prefix="/me/attempts", tags=["attempts"], responses=RESPONSES
 json_limit = [Depends(body_limit(JSON_BODY_MAX))]
 
 
-def _attempt(conn: ConnDep, user: UserRecord, attempt_id: uuid.UUID) -> AttemptPublic:
-    return AttemptPublic.from_rows(*service.attempt_with_steps(conn, user, attempt_id))
+async def _run(pool: Any, caller: Caller, unit: Callable[[Plan], Unit[T]]) -> T:
+    return await run_batched(pool, caller, unit, USER_SQL)
+
+
+def _public(answer: service.Answer | None) -> AttemptPublic:
+    assert answer is not None
+    return AttemptPublic.from_rows(*answer)
 
 
 @enrol_router.post("", response_model=AttemptPublic, status_code=status.HTTP_201_CREATED,
                    summary="Take the mission: start an attempt")
-def enrol(mission_id: Annotated[uuid.UUID, Path(description="the mission's UUID")], conn: ConnDep,
-          user: AppUser) -> AttemptPublic:
-    return run_write(conn, lambda tx: service.enrol(tx, user, mission_id),
-                     then=lambda attempt_id: _attempt(conn, user, attempt_id))
+async def enrol(mission_id: Annotated[uuid.UUID, Path(description="the mission's UUID")], pool: Pool,
+                caller: AppCaller) -> AttemptPublic:
+    _, answer = await _run(pool, caller, lambda plan: service.enrol(plan, caller.user_id, mission_id))
+    return _public(answer)
 
 
 @router.get("", response_model=Page[AttemptSummary], summary="My attempts with their progress, newest first")
@@ -96,17 +105,17 @@ def list_mine(conn: ConnDep, user: AppUser,
 
 @router.get("/{attempt_id}", response_model=AttemptPublic, summary="One attempt with the state of each step")
 def read_mine(attempt_id: AttemptId, conn: ConnDep, user: AppUser) -> AttemptPublic:
-    return _attempt(conn, user, attempt_id)
+    return AttemptPublic.from_rows(*service.attempt_with_steps(conn, user, attempt_id))
 
 
 @router.post("/{attempt_id}/steps/{step_no}/checkins", response_model=CheckinPublic, status_code=201,
              dependencies=json_limit, summary="Check in at the step's spot (geofence + impossible-travel check)",
              responses={422: {"model": ErrorResponse, "description": "Invalid position, or the check-in was "
                               "refused (`checkin_refused`; the decision is recorded, see details)"}})
-def check_in(attempt_id: AttemptId, step_no: StepNo, body: CheckinCreate, conn: ConnDep,
-             user: AppUser) -> CheckinPublic:
-    decision = run_write(conn, lambda tx: presence.check_in(tx, user, attempt_id, step_no, body.lat, body.lon,
-                                                            body.accuracy_m))
+async def check_in(attempt_id: AttemptId, step_no: StepNo, body: CheckinCreate, pool: Pool,
+                   caller: AppCaller) -> CheckinPublic:
+    decision = await _run(pool, caller, lambda plan: presence.check_in(
+        plan, caller.user_id, attempt_id, step_no, body.lat, body.lon, body.accuracy_m))
     return CheckinPublic(id=decision.id, accepted=decision.accepted, reason=decision.reason,
                          distance_m=decision.distance_m, allowed_m=decision.allowed_m, speed_kmh=decision.speed_kmh)
 
@@ -116,9 +125,10 @@ def check_in(attempt_id: AttemptId, step_no: StepNo, body: CheckinCreate, conn: 
              responses={422: {"model": ErrorResponse, "description": "Refused: forged, expired, malformed, other "
                               "mission or step (`qr_refused`, recorded)"},
                         409: {"model": ErrorResponse, "description": "`qr_replayed` (recorded), or a state conflict"}})
-def scan_qr(attempt_id: AttemptId, step_no: StepNo, body: QrScanCreate, conn: ConnDep,
-            user: AppUser) -> QrScanPublic:
-    decision = run_write(conn, lambda tx: presence.scan_qr(tx, user, attempt_id, step_no, body.token))
+async def scan_qr(attempt_id: AttemptId, step_no: StepNo, body: QrScanCreate, pool: Pool,
+                  caller: AppCaller) -> QrScanPublic:
+    decision = await _run(pool, caller, lambda plan: presence.scan_qr(plan, caller.user_id, attempt_id, step_no,
+                                                                       body.token))
     return QrScanPublic(id=decision.id, accepted=decision.accepted, reason=decision.reason, token_id=decision.token_id)
 
 
@@ -129,7 +139,7 @@ def scan_qr(attempt_id: AttemptId, step_no: StepNo, body: QrScanCreate, conn: Co
 def add_photo(attempt_id: AttemptId, step_no: StepNo, conn: ConnDep, user: AppUser,
               file: Annotated[UploadFile, File(description="the photo")]) -> PhotoPublic:
     data = file.file.read(presence.PHOTO_MAX_BYTES + 1)
-    photo = run_write(conn, lambda tx: presence.add_photo(tx, user, attempt_id, step_no, data))
+    photo = run_write(conn, lambda tx: tx.run(presence.add_photo(tx, user.id, attempt_id, step_no, data)))
     return PhotoPublic(id=photo.id, storage_key=photo.storage_key, content_type=photo.content_type,
                        size_bytes=photo.size_bytes, width=photo.width, height=photo.height, sha256=photo.sha256)
 
@@ -138,40 +148,38 @@ def add_photo(attempt_id: AttemptId, step_no: StepNo, conn: ConnDep, user: AppUs
              dependencies=json_limit, summary="Claim volunteer hours for a host_confirm step")
 def claim_hours(attempt_id: AttemptId, step_no: StepNo, body: HoursClaimCreate, conn: ConnDep,
                 user: AppUser) -> HoursClaimPublic:
-    claim_id = run_write(conn, lambda tx: presence.claim_hours(tx, user, attempt_id, step_no, body.hours, body.note))
+    claim_id = run_write(conn, lambda tx: tx.run(presence.claim_hours(tx, user.id, attempt_id, step_no, body.hours,
+                                                                      body.note)))
     return HoursClaimPublic(id=claim_id, status="claimed", hours=body.hours)
 
 
 @router.post("/{attempt_id}/steps/{step_no}/complete", response_model=AttemptPublic, dependencies=json_limit,
              summary="Report the step done (in order; its verification must be satisfied)")
-def complete_step(attempt_id: AttemptId, step_no: StepNo, conn: ConnDep, user: AppUser) -> AttemptPublic:
-    return run_write(conn, lambda tx: service.complete_step(tx, user, attempt_id, step_no),
-                     then=lambda _: _attempt(conn, user, attempt_id))
+async def complete_step(attempt_id: AttemptId, step_no: StepNo, pool: Pool, caller: AppCaller) -> AttemptPublic:
+    return _public(await _run(pool, caller, lambda plan: service.complete_step(plan, caller.user_id, attempt_id,
+                                                                                step_no)))
 
 
 @router.post("/{attempt_id}/complete", response_model=AttemptPublic, dependencies=json_limit,
              summary="Complete the mission (every step done); points once per mission")
-def complete(attempt_id: AttemptId, conn: ConnDep, user: AppUser) -> AttemptPublic:
-    return run_write(conn, lambda tx: service.complete(tx, user, attempt_id),
-                     then=lambda _: _attempt(conn, user, attempt_id))
+async def complete(attempt_id: AttemptId, pool: Pool, caller: AppCaller) -> AttemptPublic:
+    return _public(await _run(pool, caller, lambda plan: service.complete(plan, caller.user_id, attempt_id)))
 
 
 @router.post("/{attempt_id}/fail", response_model=AttemptPublic, dependencies=json_limit,
              summary="Report the mission failed, with a reason from the list")
-def fail(attempt_id: AttemptId, body: AttemptFail, conn: ConnDep, user: AppUser) -> AttemptPublic:
-    return run_write(conn, lambda tx: service.fail(tx, user, attempt_id, body.reason, body.reason_text.strip()),
-                     then=lambda _: _attempt(conn, user, attempt_id))
+async def fail(attempt_id: AttemptId, body: AttemptFail, pool: Pool, caller: AppCaller) -> AttemptPublic:
+    return _public(await _run(pool, caller, lambda plan: service.fail(plan, caller.user_id, attempt_id, body.reason,
+                                                                       body.reason_text.strip())))
 
 
 @router.post("/{attempt_id}/abandon", response_model=AttemptPublic, dependencies=json_limit,
              summary="Give up for now (resume later)")
-def abandon(attempt_id: AttemptId, conn: ConnDep, user: AppUser) -> AttemptPublic:
-    return run_write(conn, lambda tx: service.abandon(tx, user, attempt_id),
-                     then=lambda _: _attempt(conn, user, attempt_id))
+async def abandon(attempt_id: AttemptId, pool: Pool, caller: AppCaller) -> AttemptPublic:
+    return _public(await _run(pool, caller, lambda plan: service.abandon(plan, caller.user_id, attempt_id)))
 
 
 @router.post("/{attempt_id}/resume", response_model=AttemptPublic, dependencies=json_limit,
              summary="Come back to an open or abandoned attempt")
-def resume(attempt_id: AttemptId, conn: ConnDep, user: AppUser) -> AttemptPublic:
-    return run_write(conn, lambda tx: service.resume(tx, user, attempt_id),
-                     then=lambda _: _attempt(conn, user, attempt_id))
+async def resume(attempt_id: AttemptId, pool: Pool, caller: AppCaller) -> AttemptPublic:
+    return _public(await _run(pool, caller, lambda plan: service.resume(plan, caller.user_id, attempt_id)))

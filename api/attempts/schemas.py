@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +46,7 @@ class AttemptSummary(BaseModel):
     points_awarded: int = Field(description="points this completion earned (0 for a repeat or over the daily cap)")
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> AttemptSummary:
+    def from_row(cls, row: RowMapping | Mapping[str, Any]) -> AttemptSummary:
         done, total = row["steps_done"], row["steps_total"]
         data = {name: row[name] for name in cls.model_fields if name not in ("progress", "next_step")}
         return cls(**data, progress=round(done / total, 4) if total else 0.0,
@@ -56,7 +57,7 @@ class AttemptPublic(AttemptSummary):
     steps: list[StepStatePublic]
 
     @classmethod
-    def from_rows(cls, row: RowMapping, steps: list[dict[str, Any]]) -> AttemptPublic:
+    def from_rows(cls, row: RowMapping | Mapping[str, Any], steps: list[dict[str, Any]]) -> AttemptPublic:
         return cls(**AttemptSummary.from_row(row).model_dump(), steps=[StepStatePublic(**s) for s in steps])
 
 

@@ -1,31 +1,35 @@
 """The attempt lifecycle: enrol, verify a step, report it done, complete, fail, abandon, resume.
 
-Every function that changes something is a unit for `run_write` (api/attempts/writer.py): it takes a
-`Tx`, checks first, writes app rows and adds the events. Rules that make completions without proof
-impossible by construction:
+Every function that changes something is a *unit* (api/attempts/writer.py): a generator that yields its
+reads, checks them, plans its writes and events on a `Plan`, yields `FLUSH` and returns its answer; the
+app's routes run units in two round trips, the xAPI endpoint several in one transaction.
+Rules that make completions without proof impossible by construction:
 - steps are done in order, and only the current step can be verified;
 - a step is done only if its verification is satisfied in this attempt (an accepted check-in or QR scan,
   an uploaded photo, hours confirmed by a host, or nothing for `none`);
 - a mission is completed only when every step is done; its points count once per user and mission, and
   at most `core.ranking.DAILY_POINTS_CAP` mission points a day.
-The attempt row is locked (FOR UPDATE) for each change, so concurrent requests on one attempt queue.
+The attempt row is locked (FOR UPDATE) by a unit's first read, and whatever else the unit reads comes in
+later statements of the same round trip: in READ COMMITTED each statement sees what committed before it
+began, so reads after the lock see every change of a request that held the lock before us.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, text
 
-from api.attempts.writer import Tx
+from api.attempts.writer import FLUSH, Batched, Plan, Unit
 from api.errors import ApiError
 from api.users.service import UserRecord
 from core import ranking
-from core.notify import notify
+from core.db import Statement
+from core.notify import notification
 from core.vocab import FAILURE_REASON_LABELS_KO, FailureReason, MissionStatus, StepVerification
 
 OPEN = "in_progress"
@@ -67,41 +71,62 @@ class Mission:
         return self.steps[step_no - 1]
 
 
-# ---------------------------------------------------------------------------------- loading
+# ---------------------------------------------------------------------------------- reading state
+_MISSION = """m.id, m.title, m.mission_type, m.status, m.region_code,
+    coalesce(r.sido_code, left(m.region_code, 2)) as sido_code, m.lat, m.lon, m.radius_m, m.capacity, m.points,
+    m.starts_at, m.ends_at, m.created_by, r.region_code is not null as region_known,
+    (select coalesce(json_agg(json_build_array(s.step_no, s.title, s.verification, s.lat, s.lon, s.radius_m)
+                              order by s.step_no), '[]')
+     from app.mission_steps s where s.mission_id = m.id) as steps"""
+_MISSION_FIELDS = tuple(f for f in Mission.__dataclass_fields__ if f != "steps")
+MISSION_SQL = (f"select {_MISSION} from app.missions m left join raw.regions r on r.region_code = m.region_code "
+               "where m.id = %(m)s")
+# the caller's attempt, locked, with its mission (any user's row is locked for a moment; only theirs is used)
+ATTEMPT_SQL = ("select a.id as attempt_id, a.user_id as attempt_user_id, a.mission_id as attempt_mission_id, "
+               f"a.status as attempt_status, a.steps_done, a.steps_total, {_MISSION} "
+               "from app.mission_attempts a join app.missions m on m.id = a.mission_id "
+               "left join raw.regions r on r.region_code = m.region_code where a.id = %(a)s for update of a")
+
+
+def _mission(row: Any) -> Mission:
+    steps = tuple(Step(int(s[0]), s[1], s[2], s[3], s[4], s[5]) for s in row["steps"])
+    return Mission(**{name: row[name] for name in _MISSION_FIELDS}, steps=steps)
+
+
 def load_mission(conn: Connection, mission_id: uuid.UUID, lock: bool = False) -> Mission | None:
-    """The mission with its steps, in one statement (every mission-loop request reads one)."""
-    row = conn.execute(text(
-        "select m.id, m.title, m.mission_type, m.status, m.region_code, coalesce(r.sido_code, left(m.region_code, 2)) "
-        "as sido_code, m.lat, m.lon, m.radius_m, m.capacity, m.points, m.starts_at, m.ends_at, m.created_by, "
-        "r.region_code is not null as region_known, "
-        "(select coalesce(json_agg(json_build_array(s.step_no, s.title, s.verification, s.lat, s.lon, s.radius_m) "
-        "order by s.step_no), '[]') from app.mission_steps s where s.mission_id = m.id) as steps "
-        "from app.missions m left join raw.regions r on r.region_code = m.region_code where m.id = :id"
-        + (" for no key update of m" if lock else "")), {"id": mission_id}).mappings().first()
-    if row is None:
-        return None
-    fields = dict(row)
-    steps = fields.pop("steps")
-    return Mission(**fields, steps=tuple(Step(int(s[0]), s[1], s[2], s[3], s[4], s[5]) for s in steps))
+    """The mission with its steps, in one statement."""
+    row = Statement(MISSION_SQL + (" for no key update of m" if lock else ""), {"m": mission_id}, "one").run(conn)
+    return None if row is None else _mission(row)
 
 
-def mission_or_404(conn: Connection, mission_id: uuid.UUID, lock: bool = False) -> Mission:
-    mission = load_mission(conn, mission_id, lock)
+def _published(mission: Mission | None, mission_id: uuid.UUID) -> Mission:
     if mission is None or mission.status not in (MissionStatus.PUBLISHED, MissionStatus.CLOSED):
         raise ApiError.not_found(f"No published mission has the id {mission_id}; find missions at /missions.")
     return mission
 
 
-def lock_attempt(conn: Connection, attempt_id: uuid.UUID, user: UserRecord) -> RowMapping:
-    """The caller's attempt, locked for this transaction; 404 for anyone else's (not revealed)."""
-    row = conn.execute(text("select * from app.mission_attempts where id = :id for update"),
-                       {"id": attempt_id}).mappings().first()
-    if row is None or row["user_id"] != user.id:
+def mission_or_404(conn: Connection, mission_id: uuid.UUID, lock: bool = False) -> Mission:
+    return _published(load_mission(conn, mission_id, lock), mission_id)
+
+
+def lock_attempt(attempt_id: uuid.UUID) -> Statement:
+    """The first read of a unit on an attempt: the attempt (locked) and its mission."""
+    return Statement(ATTEMPT_SQL, {"a": attempt_id}, "one")
+
+
+def own_attempt(plan: Plan, row: Any, user_id: uuid.UUID, attempt_id: uuid.UUID) -> tuple[dict[str, Any], Mission]:
+    """The caller's attempt and its (published or closed) mission from `lock_attempt`'s row; 404 for anyone
+    else's attempt (not revealed). The user and the mission were read in this transaction: vouched for."""
+    if row is None or row["attempt_user_id"] != user_id:
         raise ApiError.not_found(f"You have no attempt with the id {attempt_id}; list yours at GET /me/attempts.")
-    return row
+    attempt = {"id": row["attempt_id"], "user_id": row["attempt_user_id"], "mission_id": row["attempt_mission_id"],
+               "status": row["attempt_status"], "steps_done": row["steps_done"], "steps_total": row["steps_total"]}
+    mission = _published(_mission(row), row["attempt_mission_id"])
+    plan.vouch(user_id, mission.id, mission.region_code if mission.region_known else None)
+    return attempt, mission
 
 
-def require_open(attempt: RowMapping, action: str) -> None:
+def require_open(attempt: Mapping[str, Any], action: str) -> None:
     if attempt["status"] != OPEN:
         hint = " Resume it first: POST /me/attempts/{id}/resume." if attempt["status"] == "abandoned" else ""
         raise ApiError(409, "attempt_not_open", f"Cannot {action}: this attempt is {attempt['status']}.{hint}"
@@ -118,7 +143,7 @@ def require_window(mission: Mission, now: datetime, action: str) -> None:
         raise ApiError(409, "mission_ended", f"Cannot {action}: the mission ended at {mission.ends_at.isoformat()}.")
 
 
-def require_current_step(attempt: RowMapping, mission: Mission, step_no: int, verification: str | None,
+def require_current_step(attempt: Mapping[str, Any], mission: Mission, step_no: int, verification: str | None,
                          action: str) -> Step:
     """The step must exist, be the next one in order, and (for a verification) be verified that way."""
     step = mission.step(step_no)
@@ -135,78 +160,95 @@ def require_current_step(attempt: RowMapping, mission: Mission, step_no: int, ve
     return step
 
 
-def unit_mission(tx: Tx, user: UserRecord, mission_id: uuid.UUID, lock: bool = False) -> Mission:
-    """`mission_or_404` inside a unit of work: the user and the mission (and its region, when it is a known
-    시군구) were read in this transaction, so the unit's events need no second look at them (Tx.vouch)."""
-    mission = mission_or_404(tx.conn, mission_id, lock)
-    tx.vouch(user.id, mission.id, mission.region_code if mission.region_known else None)
-    return mission
-
-
 def _payload(attempt_id: uuid.UUID, **values: Any) -> dict[str, Any]:
     return {"attempt_id": str(attempt_id), **{k: v for k, v in values.items() if v is not None}}
 
 
-def _touch(tx: Tx, attempt_id: uuid.UUID, **values: Any) -> None:
-    sets = ", ".join(f"{k} = :{k}" for k in values)
-    tx.conn.execute(text(f"update app.mission_attempts set updated_at = :now{', ' if sets else ''}{sets} "
-                         "where id = :id"), {"now": tx.now, "id": attempt_id, **values})
+def _touch(plan: Plan, attempt_id: uuid.UUID, **values: Any) -> None:
+    sets = "".join(f", {k} = %({k})s" for k in values)
+    plan.write(Statement(f"update app.mission_attempts set updated_at = %(now)s{sets} where id = %(id)s",
+                         {"now": plan.now, "id": attempt_id, **values}))
+
+
+def _answer(plan: Plan, attempt_id: uuid.UUID, answer: bool) -> int | None:
+    """Plan the read of the answer (the attempt with its steps) after the unit's writes, before the commit."""
+    return plan.write(Statement(ANSWER_SQL, {"id": attempt_id}, "one")) if answer else None
+
+
+Answer = tuple[Mapping[str, Any], list[dict[str, Any]]]
+
+
+def _answered(results: list[Any], index: int | None, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Answer | None:
+    return None if index is None else answer_rows(results[index], user_id, attempt_id)
 
 
 # ---------------------------------------------------------------------------------- lifecycle
-def enrol(tx: Tx, user: UserRecord, mission_id: uuid.UUID, channel: str = "app") -> uuid.UUID:
+def enrol(plan: Plan, user_id: uuid.UUID, mission_id: uuid.UUID, channel: str = "app",
+          answer: bool = True) -> Unit[tuple[uuid.UUID, Answer | None]]:
     """A new attempt; 409 when one is open, the mission is full, closed or over."""
-    mission = unit_mission(tx, user, mission_id, lock=True)  # enrolments of one mission queue here
+    row, taken = yield (
+        Statement(MISSION_SQL + " for no key update of m", {"m": mission_id}, "one"),  # enrolments queue here
+        Statement("select (select id from app.mission_attempts where user_id = %(u)s and mission_id = %(m)s "
+                  "and status = 'in_progress' limit 1) as open_id, "
+                  "(select count(distinct user_id) from app.mission_attempts where mission_id = %(m)s "
+                  "and user_id <> %(u)s and status in ('in_progress', 'completed')) as taken",
+                  {"u": user_id, "m": mission_id}, "one"))
+    mission = _published(None if row is None else _mission(row), mission_id)
+    plan.vouch(user_id, mission.id, mission.region_code if mission.region_known else None)
     if mission.status != MissionStatus.PUBLISHED:
         raise ApiError(409, "mission_closed", f"Mission {mission_id} is {mission.status}: it takes no new "
                        "participants.")
-    if mission.ends_at is not None and tx.now > mission.ends_at:
+    if mission.ends_at is not None and plan.now > mission.ends_at:
         raise ApiError(409, "mission_ended", f"Mission {mission_id} ended at {mission.ends_at.isoformat()}.")
     if not mission.steps:
         raise ApiError(409, "mission_has_no_steps", f"Mission {mission_id} has no steps yet; it cannot be taken.")
-    open_id = tx.conn.execute(text("select id from app.mission_attempts where user_id = :u and mission_id = :m "
-                                   "and status = 'in_progress'"), {"u": user.id, "m": mission_id}).scalar()
+    open_id = taken["open_id"]
     if open_id is not None:
         raise ApiError(409, "attempt_open", f"You already have an open attempt {open_id} on this mission; continue "
                        f"it at /me/attempts/{open_id}.", details={"attempt_id": str(open_id)})
-    if mission.capacity is not None:
-        taken: int = tx.conn.execute(text(
-            "select count(distinct user_id) from app.mission_attempts where mission_id = :m and user_id <> :u "
-            "and status in ('in_progress', 'completed')"), {"m": mission_id, "u": user.id}).scalar_one()
-        if taken >= mission.capacity:
-            raise ApiError(409, "mission_full", f"Mission {mission_id} is full ({mission.capacity} participants).")
+    if mission.capacity is not None and taken["taken"] >= mission.capacity:
+        raise ApiError(409, "mission_full", f"Mission {mission_id} is full ({mission.capacity} participants).")
     attempt_id = uuid.uuid4()
-    tx.conn.execute(text(
+    plan.write(Statement(
         "insert into app.mission_attempts (id, user_id, mission_id, status, steps_total, started_at, updated_at, "
-        "channel) values (:id, :u, :m, 'in_progress', :n, :now, :now, :channel)"),
-        {"id": attempt_id, "u": user.id, "m": mission_id, "n": len(mission.steps), "now": tx.now,
-         "channel": channel})
-    tx.event(user.id, "mission_enrolled", mission_id=mission_id, region_code=mission.region_code,
-             payload=_payload(attempt_id, channel=channel))
-    return attempt_id
+        "channel) values (%(id)s, %(u)s, %(m)s, 'in_progress', %(n)s, %(now)s, %(now)s, %(channel)s)",
+        {"id": attempt_id, "u": user_id, "m": mission_id, "n": len(mission.steps), "now": plan.now,
+         "channel": channel}))
+    plan.event(user_id, "mission_enrolled", mission_id=mission_id, region_code=mission.region_code,
+               payload=_payload(attempt_id, channel=channel))
+    index = _answer(plan, attempt_id, answer)
+    results = yield FLUSH
+    return attempt_id, _answered(results, index, user_id, attempt_id)
 
 
-def _verification_evidence(conn: Connection, attempt_id: uuid.UUID, step: Step) -> dict[str, Any] | None:
+def _evidence_read(attempt_id: uuid.UUID, step_no: int) -> Statement:
+    """What has been submitted for a step in an attempt, of every kind (one statement, four index probes)."""
+    return Statement(
+        "select (select id from app.checkins where attempt_id = %(a)s and step_no = %(s)s and accepted "
+        "        order by id desc limit 1) as checkin_id, "
+        "(select id from app.qr_scans where attempt_id = %(a)s and step_no = %(s)s and accepted "
+        " order by id desc limit 1) as qr_scan_id, "
+        "(select json_build_array(id, storage_key) from app.step_photos where attempt_id = %(a)s "
+        " and step_no = %(s)s order by id desc limit 1) as photo, "
+        "(select json_build_array(id, hours) from app.volunteer_hours where attempt_id = %(a)s "
+        " and step_no = %(s)s and status = 'confirmed' order by id desc limit 1) as hours",
+        {"a": attempt_id, "s": step_no}, "one")
+
+
+def _verification_evidence(step: Step, found: Mapping[str, Any]) -> dict[str, Any] | None:
     """What proves this step in this attempt, or None when nothing does yet."""
-    params = {"a": attempt_id, "s": step.step_no}
     if step.verification == StepVerification.NONE:
         return {}
     if step.verification == StepVerification.CHECKIN:
-        found = conn.execute(text("select id from app.checkins where attempt_id = :a and step_no = :s and accepted "
-                                  "order by id desc limit 1"), params).scalar()
-        return None if found is None else {"checkin_id": found}
+        return None if found["checkin_id"] is None else {"checkin_id": found["checkin_id"]}
     if step.verification == StepVerification.QR:
-        found = conn.execute(text("select id from app.qr_scans where attempt_id = :a and step_no = :s and accepted "
-                                  "order by id desc limit 1"), params).scalar()
-        return None if found is None else {"qr_scan_id": found}
+        return None if found["qr_scan_id"] is None else {"qr_scan_id": found["qr_scan_id"]}
     if step.verification == StepVerification.PHOTO:
-        row = conn.execute(text("select id, storage_key from app.step_photos where attempt_id = :a and step_no = :s "
-                                "order by id desc limit 1"), params).first()
-        return None if row is None else {"photo_id": row.id, "photo_key": row.storage_key}
+        photo = found["photo"]
+        return None if photo is None else {"photo_id": photo[0], "photo_key": photo[1]}
     if step.verification == StepVerification.HOST_CONFIRM:
-        row = conn.execute(text("select id, hours from app.volunteer_hours where attempt_id = :a and step_no = :s "
-                                "and status = 'confirmed'"), params).first()
-        return None if row is None else {"hours_id": row.id, "hours": float(row.hours)}
+        hours = found["hours"]
+        return None if hours is None else {"hours_id": hours[0], "hours": float(hours[1])}
     raise AssertionError(f"unknown verification {step.verification}")
 
 
@@ -218,129 +260,142 @@ _MISSING = {
 }
 
 
-def complete_step(tx: Tx, user: UserRecord, attempt_id: uuid.UUID, step_no: int) -> None:
-    attempt = lock_attempt(tx.conn, attempt_id, user)
+def complete_step(plan: Plan, user_id: uuid.UUID, attempt_id: uuid.UUID, step_no: int,
+                  answer: bool = True) -> Unit[Answer | None]:
+    row, found = yield lock_attempt(attempt_id), _evidence_read(attempt_id, step_no)
+    attempt, mission = own_attempt(plan, row, user_id, attempt_id)
     require_open(attempt, f"report step {step_no} done")
-    mission = unit_mission(tx, user, attempt["mission_id"])
     step = require_current_step(attempt, mission, step_no, None, "report")
-    require_window(mission, tx.now, f"report step {step_no} done")
-    evidence = _verification_evidence(tx.conn, attempt_id, step)
+    require_window(mission, plan.now, f"report step {step_no} done")
+    evidence = _verification_evidence(step, found)
     if evidence is None:
         needed = _MISSING[StepVerification(step.verification)].replace("{n}", str(step_no))
         raise ApiError(409, "step_not_verified", f"Step {step_no} needs {needed} in this attempt before it is done.")
-    tx.conn.execute(text("insert into app.attempt_steps (attempt_id, step_no, verification, evidence, completed_at) "
-                         "values (:a, :s, :v, cast(:e as jsonb), :now)"),
-                    {"a": attempt_id, "s": step_no, "v": step.verification, "e": _json(evidence), "now": tx.now})
-    _touch(tx, attempt_id, steps_done=step_no)
-    tx.event(user.id, "step_completed", mission_id=mission.id, step_no=step_no, region_code=mission.region_code,
-             payload=_payload(attempt_id, verification=step.verification, **evidence))
+    plan.write(Statement(
+        "insert into app.attempt_steps (attempt_id, step_no, verification, evidence, completed_at) "
+        "values (%(a)s, %(s)s, %(v)s, %(e)s::jsonb, %(now)s)",
+        {"a": attempt_id, "s": step_no, "v": step.verification, "e": _json(evidence), "now": plan.now}))
+    _touch(plan, attempt_id, steps_done=step_no)
+    plan.event(user_id, "step_completed", mission_id=mission.id, step_no=step_no, region_code=mission.region_code,
+               payload=_payload(attempt_id, verification=step.verification, **evidence))
+    index = _answer(plan, attempt_id, answer)
+    results = yield FLUSH
+    return _answered(results, index, user_id, attempt_id)
 
 
-def complete(tx: Tx, user: UserRecord, attempt_id: uuid.UUID) -> int:
-    """Complete the attempt; returns the points it earned (0 for a mission completed before)."""
-    attempt = lock_attempt(tx.conn, attempt_id, user)
+def complete(plan: Plan, user_id: uuid.UUID, attempt_id: uuid.UUID, answer: bool = True) -> Unit[Answer | None]:
+    """Complete the attempt; its points (0 for a mission completed before) are in the answer and the event."""
+    day_start, day_end = ranking.kst_day_bounds(plan.now)
+    # One user's completions queue on the user row, so the daily cap and "once per mission" hold under
+    # concurrency. The lock is its own statement: in READ COMMITTED the next statement's snapshot then
+    # includes a completion that committed while we waited. Both counts come from that one next statement.
+    row, _, done = yield (
+        lock_attempt(attempt_id),
+        Statement("select 1 from app.users where id = %(u)s for no key update", {"u": user_id}),
+        Statement("select coalesce(bool_or(mission_id = (select mission_id from app.mission_attempts "
+                  "where id = %(a)s)), false) as before, coalesce(sum(points_awarded) filter "
+                  "(where completed_at >= %(from)s and completed_at < %(to)s), 0) as today "
+                  "from app.mission_attempts where user_id = %(u)s and status = 'completed'",
+                  {"u": user_id, "a": attempt_id, "from": day_start, "to": day_end}, "one"))
+    attempt, mission = own_attempt(plan, row, user_id, attempt_id)
     require_open(attempt, "complete the mission")
-    mission = unit_mission(tx, user, attempt["mission_id"])
     if attempt["steps_done"] < attempt["steps_total"]:
         missing = list(range(attempt["steps_done"] + 1, attempt["steps_total"] + 1))
         raise ApiError(409, "steps_missing", f"Steps {', '.join(map(str, missing))} are not done yet; report each "
                        "done (POST /me/attempts/{id}/steps/{n}/complete) before completing the mission."
                        .replace("{id}", str(attempt_id)), details={"missing_steps": missing})
-    require_window(mission, tx.now, "complete the mission")
-    # One user's completions queue on the user row, so the daily cap and "once per mission" hold under
-    # concurrency. The lock is its own statement: in READ COMMITTED the next statement's snapshot then
-    # includes a completion that committed while we waited. Both counts come from that one next statement.
-    tx.conn.execute(text("select 1 from app.users where id = :u for no key update"), {"u": user.id})
-    day_start, day_end = ranking.kst_day_bounds(tx.now)
-    done = tx.conn.execute(text(
-        "select coalesce(bool_or(mission_id = :m), false) as before, "
-        "coalesce(sum(points_awarded) filter (where completed_at >= :a and completed_at < :b), 0) as today "
-        "from app.mission_attempts where user_id = :u and status = 'completed'"),
-        {"u": user.id, "m": mission.id, "a": day_start, "b": day_end}).one()
-    completed_before, earned_today = bool(done.before), int(done.today)
+    require_window(mission, plan.now, "complete the mission")
+    completed_before, earned_today = bool(done["before"]), int(done["today"])
     points = ranking.points_for_completion(mission.points, completed_before, earned_today)
-    _touch(tx, attempt_id, status="completed", completed_at=tx.now, ended_at=tx.now, points_awarded=points)
-    tx.event(user.id, "mission_completed", mission_id=mission.id, region_code=mission.region_code,
-             payload=_payload(attempt_id, points=points, mission_points=mission.points,
-                              repeat=True if completed_before else None))
+    _touch(plan, attempt_id, status="completed", completed_at=plan.now, ended_at=plan.now, points_awarded=points)
+    plan.event(user_id, "mission_completed", mission_id=mission.id, region_code=mission.region_code,
+               payload=_payload(attempt_id, points=points, mission_points=mission.points,
+                                repeat=True if completed_before else None))
     body = f"+{points}점" if points else ("이미 완료한 미션이라 점수는 더해지지 않습니다." if completed_before
                                           else "오늘 받을 수 있는 점수를 모두 받았습니다.")
-    notify(tx.conn, user.id, "mission_completed", f"미션 완료: {mission.title}", body,
-           {"attempt_id": str(attempt_id), "mission_id": str(mission.id), "points": points},
-           dedupe_key=f"mission_completed:{attempt_id}")
+    plan.write(notification(user_id, "mission_completed", f"미션 완료: {mission.title}", body,
+                            {"attempt_id": str(attempt_id), "mission_id": str(mission.id), "points": points},
+                            dedupe_key=f"mission_completed:{attempt_id}"))
     if points:
-        completion = ranking.Completion(attempt_id, user.id, points, mission.region_code, mission.sido_code,
-                                        tx.now, mission.lat, mission.lon)
-        tx.after_commit.append(lambda: _after_completion(completion))
+        completion = ranking.Completion(attempt_id, user_id, points, mission.region_code, mission.sido_code,
+                                        plan.now, mission.lat, mission.lon)
+        plan.after_commit.append(Batched(_after_completions, completion))
     else:
-        tx.after_commit.append(lambda: _award_badges(user.id))
-    return points
+        plan.after_commit.append(Batched(_award_badges, user_id))
+    index = _answer(plan, attempt_id, answer)
+    results = yield FLUSH
+    return _answered(results, index, user_id, attempt_id)
 
 
-def _after_completion(completion: ranking.Completion) -> None:
-    from api.ranking.service import count_completion  # the boards are the ranking domain's
+def _after_completions(completions: list[ranking.Completion]) -> None:
+    from api.ranking.service import count_completions  # the boards are the ranking domain's
 
-    count_completion(completion)
-    _award_badges(completion.user_id)
+    count_completions(completions)
+    _award_badges([c.user_id for c in completions])
 
 
-def _award_badges(user_id: uuid.UUID) -> None:
-    """Badges that this user's events now earn, issued at once through core.badges (helper E2's rules);
-    the Dagster sensor issues the same awards later if this fails, never twice (one dedupe key)."""
-    try:
-        from core import badges  # type: ignore[attr-defined]
-    except ImportError:  # the badge rules are not installed in this checkout
-        return
-    award = getattr(badges, "award_for_user", None)
-    if award is None:
-        return
+def _award_badges(user_ids: list[uuid.UUID]) -> None:
+    """Badges that these users' events now earn, issued at once through core.badges; the Dagster sensor
+    issues the same awards later if this fails, never twice (one dedupe key)."""
+    from core import badges
     from core.db import get_engine
 
     with get_engine().begin() as conn:
-        award(conn, user_id)
+        badges.award_for_users(conn, user_ids)
 
 
-def fail(tx: Tx, user: UserRecord, attempt_id: uuid.UUID, reason: FailureReason, reason_text: str) -> None:
-    attempt = lock_attempt(tx.conn, attempt_id, user)
+def fail(plan: Plan, user_id: uuid.UUID, attempt_id: uuid.UUID, reason: FailureReason, reason_text: str,
+         answer: bool = True) -> Unit[Answer | None]:
+    row, = yield (lock_attempt(attempt_id),)
+    attempt, mission = own_attempt(plan, row, user_id, attempt_id)
     require_open(attempt, "report the mission failed")
-    mission = unit_mission(tx, user, attempt["mission_id"])
-    _touch(tx, attempt_id, status="failed", ended_at=tx.now, failure_reason=reason.value,
+    _touch(plan, attempt_id, status="failed", ended_at=plan.now, failure_reason=reason.value,
            failure_text=reason_text or None)
     at_step = attempt["steps_done"] + 1 if attempt["steps_done"] < attempt["steps_total"] else None
-    tx.event(user.id, "mission_failed", mission_id=mission.id, step_no=at_step, region_code=mission.region_code,
-             payload=_payload(attempt_id, reason=reason.value, reason_text=reason_text or None,
-                              reason_label=FAILURE_REASON_LABELS_KO[reason]))
+    plan.event(user_id, "mission_failed", mission_id=mission.id, step_no=at_step, region_code=mission.region_code,
+               payload=_payload(attempt_id, reason=reason.value, reason_text=reason_text or None,
+                                reason_label=FAILURE_REASON_LABELS_KO[reason]))
+    index = _answer(plan, attempt_id, answer)
+    results = yield FLUSH
+    return _answered(results, index, user_id, attempt_id)
 
 
-def abandon(tx: Tx, user: UserRecord, attempt_id: uuid.UUID) -> None:
-    attempt = lock_attempt(tx.conn, attempt_id, user)
+def abandon(plan: Plan, user_id: uuid.UUID, attempt_id: uuid.UUID, answer: bool = True) -> Unit[Answer | None]:
+    row, = yield (lock_attempt(attempt_id),)
+    attempt, mission = own_attempt(plan, row, user_id, attempt_id)
     require_open(attempt, "abandon the attempt")
-    mission = unit_mission(tx, user, attempt["mission_id"])
-    _touch(tx, attempt_id, status="abandoned", ended_at=tx.now)
-    tx.event(user.id, "mission_abandoned", mission_id=mission.id, region_code=mission.region_code,
-             payload=_payload(attempt_id, steps_done=attempt["steps_done"]))
+    _touch(plan, attempt_id, status="abandoned", ended_at=plan.now)
+    plan.event(user_id, "mission_abandoned", mission_id=mission.id, region_code=mission.region_code,
+               payload=_payload(attempt_id, steps_done=attempt["steps_done"]))
+    index = _answer(plan, attempt_id, answer)
+    results = yield FLUSH
+    return _answered(results, index, user_id, attempt_id)
 
 
-def resume(tx: Tx, user: UserRecord, attempt_id: uuid.UUID) -> None:
+def resume(plan: Plan, user_id: uuid.UUID, attempt_id: uuid.UUID, answer: bool = True) -> Unit[Answer | None]:
     """Come back to an attempt: an open one (a new outing) or an abandoned one (reopened)."""
-    attempt = lock_attempt(tx.conn, attempt_id, user)
+    row, other = yield (
+        lock_attempt(attempt_id),
+        Statement("select id from app.mission_attempts where user_id = %(u)s and status = 'in_progress' "
+                  "and id <> %(a)s and mission_id = (select mission_id from app.mission_attempts where id = %(a)s) "
+                  "limit 1", {"u": user_id, "a": attempt_id}, "one"))
+    attempt, mission = own_attempt(plan, row, user_id, attempt_id)
     if attempt["status"] not in (OPEN, "abandoned"):
         raise ApiError(409, "attempt_not_resumable", f"This attempt is {attempt['status']}; only open or abandoned "
                        f"attempts can be resumed. Enrol again: POST /missions/{attempt['mission_id']}/attempts.")
-    mission = unit_mission(tx, user, attempt["mission_id"])
-    require_window(mission, tx.now, "resume the attempt")
+    require_window(mission, plan.now, "resume the attempt")
     if attempt["status"] == "abandoned":
-        other = tx.conn.execute(text(
-            "select id from app.mission_attempts where user_id = :u and mission_id = :m and status = 'in_progress'"),
-            {"u": user.id, "m": mission.id}).scalar()
         if other is not None:
-            raise ApiError(409, "attempt_open", f"Attempt {other} on this mission is open; continue that one or "
-                           "abandon it first.", details={"attempt_id": str(other)})
-        _touch(tx, attempt_id, status=OPEN, ended_at=None)
+            raise ApiError(409, "attempt_open", f"Attempt {other['id']} on this mission is open; continue that one "
+                           "or abandon it first.", details={"attempt_id": str(other["id"])})
+        _touch(plan, attempt_id, status=OPEN, ended_at=None)
     else:
-        _touch(tx, attempt_id)
-    tx.event(user.id, "mission_resumed", mission_id=mission.id, region_code=mission.region_code,
-             payload=_payload(attempt_id, steps_done=attempt["steps_done"]))
+        _touch(plan, attempt_id)
+    plan.event(user_id, "mission_resumed", mission_id=mission.id, region_code=mission.region_code,
+               payload=_payload(attempt_id, steps_done=attempt["steps_done"]))
+    index = _answer(plan, attempt_id, answer)
+    results = yield FLUSH
+    return _answered(results, index, user_id, attempt_id)
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -356,29 +411,36 @@ def list_attempts(conn: Connection, user: UserRecord, status: str | None, limit:
     return rows, int(total)
 
 
-def attempt_with_steps(conn: Connection, user: UserRecord,
-                       attempt_id: uuid.UUID) -> tuple[RowMapping, list[dict[str, Any]]]:
-    """The caller's attempt and each step of its mission (done or not, what has been submitted for it),
-    in one statement: every lifecycle answer reads it, just before its commit. 404 for anyone else's."""
-    row = conn.execute(text("""
-        select a.*, m.title as mission_title, m.mission_type, m.region_code,
-            (select coalesce(json_agg(json_build_object(
-                'step_no', s.step_no, 'title', s.title, 'verification', s.verification,
-                'completed_at', d.completed_at,
-                'checkin_accepted', (select bool_or(c.accepted) from app.checkins c
-                                     where c.attempt_id = a.id and c.step_no = s.step_no),
-                'qr_accepted', (select bool_or(q.accepted) from app.qr_scans q
-                                where q.attempt_id = a.id and q.step_no = s.step_no),
-                'photos', (select count(*) from app.step_photos p where p.attempt_id = a.id and p.step_no = s.step_no),
-                'hours_status', (select h.status from app.volunteer_hours h where h.attempt_id = a.id
-                                 and h.step_no = s.step_no order by h.id desc limit 1))
-                order by s.step_no), '[]')
-             from app.mission_steps s
-             left join app.attempt_steps d on d.attempt_id = a.id and d.step_no = s.step_no
-             where s.mission_id = a.mission_id) as step_rows
-        from app.mission_attempts a join app.missions m on m.id = a.mission_id where a.id = :id"""),
-        {"id": attempt_id}).mappings().first()
-    if row is None or row["user_id"] != user.id:
+# the answer of every lifecycle request: the attempt and each step of its mission (done or not, what has
+# been submitted for it), in one statement
+ANSWER_SQL = """
+    select a.*, m.title as mission_title, m.mission_type, m.region_code,
+        (select coalesce(json_agg(json_build_object(
+            'step_no', s.step_no, 'title', s.title, 'verification', s.verification,
+            'completed_at', d.completed_at,
+            'checkin_accepted', (select bool_or(c.accepted) from app.checkins c
+                                 where c.attempt_id = a.id and c.step_no = s.step_no),
+            'qr_accepted', (select bool_or(q.accepted) from app.qr_scans q
+                            where q.attempt_id = a.id and q.step_no = s.step_no),
+            'photos', (select count(*) from app.step_photos p where p.attempt_id = a.id and p.step_no = s.step_no),
+            'hours_status', (select h.status from app.volunteer_hours h where h.attempt_id = a.id
+                             and h.step_no = s.step_no order by h.id desc limit 1))
+            order by s.step_no), '[]')
+         from app.mission_steps s
+         left join app.attempt_steps d on d.attempt_id = a.id and d.step_no = s.step_no
+         where s.mission_id = a.mission_id) as step_rows
+    from app.mission_attempts a join app.missions m on m.id = a.mission_id where a.id = %(id)s"""
+
+
+def attempt_with_steps(conn: Connection, user: UserRecord, attempt_id: uuid.UUID) -> Answer:
+    """The caller's attempt with its steps; 404 for anyone else's."""
+    answer = answer_rows(Statement(ANSWER_SQL, {"id": attempt_id}, "one").run(conn), user.id, attempt_id)
+    return answer
+
+
+def answer_rows(row: Mapping[str, Any] | None, user_id: uuid.UUID, attempt_id: uuid.UUID) -> Answer:
+    """ANSWER_SQL's row → (the attempt, its steps); 404 when it is not the caller's."""
+    if row is None or row["user_id"] != user_id:
         raise ApiError.not_found(f"You have no attempt with the id {attempt_id}; list yours at GET /me/attempts.")
     steps = []
     for r in row["step_rows"]:

@@ -1,42 +1,71 @@
 """Every state change of the mission loop and its activity events in one transaction.
 
-A route hands a *unit* (a function of a `Tx`) to `run_write`. The unit reads, checks and writes app rows
-on `tx.conn` and adds events with `tx.event(...)`; `run_write` appends the events to
-raw.activity_events through the foundation's loader (core.activity.append_minted_events: the same
-contract, validation and COPY lines as the batch files) and commits. So an event is never lost and never
-written without its state change, and a unit that raises leaves nothing behind.
+A lifecycle step is a *unit*: a generator (api/attempts/service.py, presence.py) that yields its reads
+(a tuple of `core.db.Statement`s, answered with their rows), checks them, adds writes to its `Plan`
+(`plan.write`), events (`plan.event`) and after-commit effects, then yields `FLUSH` to have the writes
+run (answered with their results) and returns its answer. Nothing in a unit does I/O itself, so two
+drivers run the same units:
+- `Tx.run` runs a unit on a SQLAlchemy connection, statement by statement, inside a transaction that
+  `run_write` commits (photo uploads, hours, the xAPI endpoint, which runs several units in one
+  transaction, and the host's routes);
+- `run_batched` (the app's lifecycle routes) sends BEGIN, the signed-in user's row and the unit's reads
+  as one query on an async psycopg connection, and its writes, events and COMMIT as a second: two
+  round trips per request whatever the unit does, and no thread hop.
 
-A unit may also *refuse* (`tx.refuse(error)`): what it wrote (e.g. a refused check-in with its reason)
-is committed, then the error is answered. Effects that need the commit first (Redis boards, top-10
-notifications, badges) go to `tx.after_commit` and run on one background thread per process.
+A unit may also *refuse* (`plan.refuse(error)`): what it wrote (e.g. a refused check-in with its reason)
+is committed, then the error is answered. Effects that need the commit first (Redis boards, badges) go to
+`plan.after_commit` and run on one background thread per process.
 
-Events are appended last, just before the commit, in one COPY: their ids are minted here (time-ordered,
-74 random bits), so the loader needs neither its probe for stored ids nor its advisory lock.
+Events are written last, just before the commit: their ids are minted here (time-ordered, 74 random
+bits), so the loader needs neither its probe for stored ids nor its advisory lock, and the references
+that the unit read in its own transaction are not looked up again (`Plan.vouch`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
+import re
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, overload
+from typing import Any, Final, TypeVar, overload
 
+import psycopg
+from psycopg import errors as pg_errors
 from sqlalchemy import Connection
 
 from api.errors import ApiError
-from core.activity import append_minted_events
+from core.activity import (
+    REFERENCES_SQL,
+    append_minted_events,
+    insert_sql,
+    minted_lines,
+    references,
+    vouched_for,
+)
+from core.db import Statement
 from core.demo.ids import uuid7_int
-from core.events import EventError, KnownIds
+from core.events import EventError, KnownIds, copy_fields, normalise_event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _Flush:
+    def __repr__(self) -> str:
+        return "FLUSH"
+
+
+FLUSH: Final = _Flush()  # what a unit yields to have its writes run: it is sent their results
+Unit = Generator["tuple[Statement, ...] | _Flush", list[Any], T]
 
 
 def new_event_id(at: datetime) -> uuid.UUID:
@@ -44,17 +73,23 @@ def new_event_id(at: datetime) -> uuid.UUID:
     return uuid.UUID(int=uuid7_int(int(at.timestamp() * 1000), secrets.randbits(74)))
 
 
-@dataclass
-class Tx:
-    """What a unit of work sees: the connection (in a transaction), the instant, and its outputs."""
+@dataclass(kw_only=True)
+class Plan:
+    """What a unit of work builds: its writes, events and effects, at one instant."""
 
-    conn: Connection
     now: datetime
     source: str = "api"
+    writes: list[Statement] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     refusal: ApiError | None = None
     vouched: tuple[set[str], set[str], set[str]] = field(default_factory=lambda: (set(), set(), set()))
+    flushed: int = 0  # writes already run (a unit's FLUSH runs the ones after)
+
+    def write(self, statement: Statement) -> int:
+        """Add a write; its result is at this index of the list the unit's next FLUSH is sent."""
+        self.writes.append(statement)
+        return len(self.writes) - 1 - self.flushed
 
     def vouch(self, user_id: uuid.UUID, mission_id: uuid.UUID | None = None, region_code: str | None = None) -> None:
         """Ids this unit read from the database in its transaction (the signed-in user, the mission it
@@ -65,6 +100,9 @@ class Tx:
             missions.add(str(mission_id))
         if region_code is not None:
             regions.add(region_code)
+
+    def known(self) -> KnownIds:
+        return KnownIds(*(frozenset(ids) for ids in self.vouched))
 
     def event(self, user_id: uuid.UUID, event_type: str, *, mission_id: uuid.UUID | None = None,
               step_no: int | None = None, region_code: str | None = None, lat: float | None = None,
@@ -90,14 +128,39 @@ class Tx:
         self.refusal = error
 
 
+@dataclass(kw_only=True)
+class Tx(Plan):
+    """A plan whose statements run at once on `conn` (SQLAlchemy, in a transaction `run_write` commits)."""
+
+    conn: Connection
+
+    def run(self, unit: Unit[T]) -> T:
+        """Drive a unit here, a statement at a time; its events are appended with the others at the commit."""
+        answer: Any = None
+        try:
+            while True:
+                step = unit.send(answer)
+                if isinstance(step, _Flush):
+                    pending = self.writes[self.flushed:]
+                    self.flushed = len(self.writes)
+                    answer = [statement.run(self.conn) for statement in pending]
+                else:
+                    answer = [statement.run(self.conn) for statement in step]
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+        except BaseException:
+            del self.writes[self.flushed:]  # a unit that raised never runs its planned writes
+            raise
+
+
 class EventsNotStored(RuntimeError):
     """The loader did not store every event of a unit: a bug in how the unit built them."""
 
 
 def _append(tx: Tx) -> None:
     try:
-        append_minted_events(tx.conn, tx.events, source=tx.source, now=tx.now,
-                             vouched=KnownIds(*(frozenset(ids) for ids in tx.vouched)))
+        append_minted_events(tx.conn, tx.events, source=tx.source, now=tx.now, vouched=tx.known())
     except EventError as exc:
         raise EventsNotStored(f"{len(tx.events)} events built, none stored: {exc}") from exc
 
@@ -116,9 +179,9 @@ def run_write(conn: Connection, unit: Callable[[Tx], T], source: str = "api", *,
     effects to this process's effect thread. Raises what the unit raised (nothing kept) or the unit's
     refusal (what it wrote kept).
 
-    `then(result)` reads the answer (e.g. the attempt with its steps) in the same transaction, just
-    before the commit, so the answer is what was committed. The transaction is the request's own (its
-    reads so far, e.g. the signed-in user, belong to it): one BEGIN and one COMMIT per request.
+    `then(result)` reads the answer in the same transaction, just before the commit, so the answer is
+    what was committed. The transaction is the request's own (its reads so far, e.g. the signed-in user,
+    belong to it): one BEGIN and one COMMIT per request.
     """
     tx = Tx(conn=conn, now=datetime.now(UTC), source=source)
     try:
@@ -131,17 +194,218 @@ def run_write(conn: Connection, unit: Callable[[Tx], T], source: str = "api", *,
         if conn.in_transaction():
             conn.rollback()
         raise
-    for effect in tx.after_commit:
-        _effects.put(effect)
-        _ensure_effect_thread()
+    _hand_over(tx.after_commit)
     if tx.refusal is not None:
         raise tx.refusal
     return result
 
 
-# After-commit effects run one at a time on one thread per process: they never delay a response, and never
-# take more than one connection from the request pool, however many completions arrive at once.
-_effects: queue.Queue[Callable[[], None]] = queue.Queue()
+# ---------------------------------------------------------------------------------- the batched driver
+@dataclass(frozen=True)
+class Caller:
+    """The signed-in caller of a batched route: the token's user id, and how to check their row (read in
+    the unit's first round trip) before anything the unit read is used."""
+
+    user_id: uuid.UUID
+    check: Callable[[Any], Any]  # the user's row (or None) → the UserRecord, or an ApiError raised
+
+
+RETRIES = 2  # a unit whose write broke a unique index that its reads saw free runs again (once)
+
+
+async def run_batched(pool: Any, caller: Caller, unit: Callable[[Plan], Unit[T]], user_sql: str,
+                      source: str = "api") -> T:
+    """Run a unit in two round trips on a pooled async psycopg connection (see the module's docstring).
+
+    1. BEGIN, the caller's row (`user_sql`) and the unit's reads, as one query; the caller is checked first;
+    2. the unit's writes, its events (an INSERT of the rows COPY would store) and COMMIT, as one query.
+    Statements are bound on the client (psycopg's ClientCursor: values quoted as literals) and sent
+    together in the simple query protocol: one message and one answer per round trip. Measured on this
+    machine against psycopg's pipeline mode for the same ten statements: 0.25 ms of client CPU instead of
+    0.52 ms, PostgreSQL's share 0.02 ms more (it plans each statement).
+
+    A unit that yields reads more than once costs a round trip each. A write that breaks a unique index
+    (another request got there between our reads and our writes) rolls back and the unit runs again, so
+    that it decides on what is now stored; anything else that fails rolls back and is raised.
+    """
+    for attempt in range(1, RETRIES + 1):
+        async with pool.connection() as conn:
+            try:
+                return await _run_once(conn, caller, unit, user_sql, source)
+            except pg_errors.UniqueViolation:
+                await _rollback(conn)
+                if attempt == RETRIES:
+                    raise
+            except BaseException:
+                await _rollback(conn)
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _rollback(conn: psycopg.AsyncConnection[Any]) -> None:
+    if conn.info.transaction_status != _IDLE and not conn.closed:
+        await conn.execute("rollback")
+
+
+async def _run_once(conn: psycopg.AsyncConnection[Any], caller: Caller, make: Callable[[Plan], Unit[T]],
+                    user_sql: str, source: str) -> T:
+    plan = Plan(now=datetime.now(UTC), source=source)
+    unit = make(plan)
+    reads = unit.send(None)  # type: ignore[arg-type]
+    if isinstance(reads, _Flush):
+        raise TypeError("a unit reads before it writes: its first yield is its reads")
+    cursor = psycopg.AsyncClientCursor(conn)
+    first = [Statement(user_sql, {"id": caller.user_id}, "one"), *reads]
+    user, *answer = await _send(cursor, first, begin=True)
+    caller.check(user)
+    plan.vouch(caller.user_id)
+    try:
+        while True:
+            step = unit.send(answer)
+            if isinstance(step, _Flush):
+                answer = await _flush(cursor, plan)
+            else:
+                answer = await _send(cursor, list(step))
+    except StopIteration as stop:
+        if plan.flushed < len(plan.writes) or plan.events or conn.info.transaction_status != _IDLE:
+            await _flush(cursor, plan)
+        result: T = stop.value
+    _hand_over(plan.after_commit)
+    if plan.refusal is not None:
+        raise plan.refusal
+    return result
+
+
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
+@dataclass
+class _Prepared:
+    """The statements a connection has prepared (SQL text → name); renamed afresh after a failed query."""
+
+    generation: int = 0
+    names: dict[str, str] = field(default_factory=dict)
+
+
+_prepared: weakref.WeakKeyDictionary[Any, _Prepared] = weakref.WeakKeyDictionary()
+_PARAM = re.compile(r"%\((\w+)\)s")
+
+
+@functools.lru_cache(maxsize=256)
+def _positional(sql: str) -> tuple[tuple[str, ...], str]:
+    """`%(name)s` parameters → `$1…$n` (in order of first use) for PREPARE, and the names in that order."""
+    order: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in order:
+            order.append(match.group(1))
+        return f"${order.index(match.group(1)) + 1}"
+
+    positional = _PARAM.sub(number, sql).replace("%%", "%")
+    return tuple(order), positional
+
+
+async def _send(cursor: psycopg.AsyncClientCursor[Any], statements: list[Statement], *, begin: bool = False,
+                tail: Sequence[str] = ()) -> list[Any]:
+    """One round trip: the statements as one query (with BEGIN before, `tail`, already bound, after); what
+    each statement fetches. Each runs as a prepared statement of the connection, prepared in the same query
+    the first time: planning ANSWER_SQL and its kind at every request cost PostgreSQL more (0.6 ms an
+    event) than binding on the client saved."""
+    state = _prepared.setdefault(cursor.connection, _Prepared())
+    parts: list[str] = ["begin"] if begin else []
+    fetched: list[int | None] = [None] * len(parts)  # per part: which statement's result it is, if any
+    new: dict[str, str] = {}
+    for index, statement in enumerate(statements):
+        order, sql = _positional(statement.sql)
+        name = state.names.get(statement.sql) or new.get(statement.sql)
+        if name is None:
+            name = new[statement.sql] = f"hu{state.generation}_{len(state.names) + len(new)}"
+            parts.append(f"prepare {name} as {sql}")
+            fetched.append(None)
+        args = [statement.params[key] for key in order]
+        parts.append(cursor.mogrify(f"execute {name}({', '.join(['%s'] * len(args))})", args) if args
+                     else f"execute {name}")
+        fetched.append(index)
+    parts += tail
+    fetched += [None] * len(tail)
+    try:
+        await cursor.execute(";\n".join(parts))
+    except BaseException:
+        if new:  # which of them exist now is unknown: the connection's statements get new names
+            state.generation += 1
+            state.names.clear()
+        raise
+    state.names.update(new)
+    out: list[Any] = [None] * len(statements)
+    for number, which in enumerate(fetched):
+        if number:
+            cursor.nextset()
+        if which is None:
+            continue
+        fetch = statements[which].fetch
+        if fetch == "one":
+            out[which] = await cursor.fetchone()
+        elif fetch == "all":
+            out[which] = await cursor.fetchall()
+    return out
+
+
+async def _flush(cursor: psycopg.AsyncClientCursor[Any], plan: Plan) -> list[Any]:
+    """The plan's pending writes, its events and the COMMIT, in one round trip: a unit flushes once, at its
+    end (what it is sent back are the writes' results, after the commit)."""
+    pending = plan.writes[plan.flushed:]
+    plan.flushed = len(plan.writes)
+    rows = await _event_rows(cursor, plan)
+    tail = [cursor.mogrify(insert_sql(len(rows)), [v for row in rows for v in row])] if rows else []
+    results = await _send(cursor, pending, tail=[*tail, "commit"])
+    plan.events = []
+    return results
+
+
+async def _event_rows(cursor: psycopg.AsyncClientCursor[Any], plan: Plan) -> list[list[str | None]]:
+    """The plan's events as the rows COPY would store: the same contract (core/events.py) as every loader."""
+    if not plan.events:
+        return []
+    normalised = [normalise_event(e) for e in plan.events]
+    known = plan.known()
+    if not vouched_for(normalised, known):
+        await cursor.execute(REFERENCES_SQL, references(normalised))
+        row = await cursor.fetchone()
+        assert row is not None
+        known = KnownIds(frozenset(row[0]), frozenset(row[1]), frozenset(row[2]))
+    try:
+        return [copy_fields(line) for line in minted_lines(normalised, plan.source, plan.now, known)]
+    except EventError as exc:
+        raise EventsNotStored(f"{len(plan.events)} events built, none stored: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------------- after the commit
+def _hand_over(effects: list[Callable[[], None]]) -> None:
+    for effect in effects:
+        _effects.put(effect)
+        _ensure_effect_thread()
+
+
+# After-commit effects run on one thread per process: they never delay a response, and never take more than
+# one connection from the request pool, however many completions arrive at once. What queued up while the
+# thread worked is taken together: `Batched` effects of one kind run as one call (one transaction for the
+# boards of fifty completions instead of fifty), plain ones one by one, in the order they came.
+Effect = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Batched:
+    """An effect on one item that can run together with others of its kind: `run_all(items)`."""
+
+    run_all: Callable[[list[Any]], None]
+    item: Any
+
+    def __call__(self) -> None:
+        self.run_all([self.item])
+
+
+BATCH_MAX = 200  # effects taken at once: a bound on one transaction's work
+_effects: queue.Queue[Effect] = queue.Queue()
 _effect_thread: threading.Thread | None = None
 _effect_lock = threading.Lock()
 
@@ -156,11 +420,35 @@ def _ensure_effect_thread() -> None:
 
 def _effect_loop() -> None:
     while True:
-        effect = _effects.get()
+        taken = [_effects.get()]
+        while len(taken) < BATCH_MAX:
+            try:
+                taken.append(_effects.get_nowait())
+            except queue.Empty:
+                break
         try:
-            _run_effect(effect)
+            for effect in coalesce(taken):
+                _run_effect(effect)
         finally:
-            _effects.task_done()
+            for _ in taken:
+                _effects.task_done()
+
+
+def coalesce(effects: list[Effect]) -> list[Effect]:
+    """Batched effects of one kind → one effect over their items (at the place of the kind's first), in order."""
+    out: list[Effect] = []
+    groups: dict[Callable[[list[Any]], None], list[Any]] = {}
+    for effect in effects:
+        if isinstance(effect, Batched):
+            items = groups.get(effect.run_all)
+            if items is None:
+                items = groups[effect.run_all] = []
+                run_all = effect.run_all
+                out.append(functools.partial(run_all, items))
+            items.append(effect.item)
+        else:
+            out.append(effect)
+    return out
 
 
 def effects_idle(timeout_s: float = 30.0) -> bool:
@@ -173,14 +461,15 @@ def effects_idle(timeout_s: float = 30.0) -> bool:
     return True
 
 
-def _run_effect(effect: Callable[[], None]) -> None:
+def _run_effect(effect: Effect) -> None:
     """After-commit effects are best effort: the commit stands, a rebuild or a sensor repairs the rest."""
+    name = getattr(effect, "__name__", None) or getattr(getattr(effect, "func", None), "__name__", repr(effect))
     started = time.perf_counter()
     try:
         effect()
     except Exception:
-        log.exception("after-commit effect %s failed", getattr(effect, "__name__", effect))
+        log.exception("after-commit effect %s failed", name)
     finally:
         elapsed = time.perf_counter() - started
         if elapsed > 1.0:
-            log.warning("after-commit effect %s took %.1f s", getattr(effect, "__name__", effect), elapsed)
+            log.warning("after-commit effect %s took %.1f s", name, elapsed)

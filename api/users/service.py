@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
 
@@ -37,7 +39,8 @@ class UserRecord:
 _COLUMNS = [users.c[name] for name in UserRecord.__dataclass_fields__]
 
 
-def _record(mapping: RowMapping) -> UserRecord:
+def user_record(mapping: Mapping[str, Any] | RowMapping) -> UserRecord:
+    """A user row (any mapping of UserRecord's columns) → the record."""
     data = {name: mapping[name] for name in UserRecord.__dataclass_fields__}
     for name in ("roles", "interest_region_codes", "skills", "interests"):
         data[name] = tuple(data[name] or ())
@@ -46,7 +49,7 @@ def _record(mapping: RowMapping) -> UserRecord:
 
 def get_user(conn: Connection, user_id: uuid.UUID) -> UserRecord | None:
     row = conn.execute(select(*_COLUMNS).where(users.c.id == user_id)).first()
-    return _record(row._mapping) if row else None
+    return user_record(row._mapping) if row else None
 
 
 def get_user_with_hash(conn: Connection, email: str) -> tuple[UserRecord, str] | None:
@@ -55,4 +58,4 @@ def get_user_with_hash(conn: Connection, email: str) -> tuple[UserRecord, str] |
                        .where(users.c.email == email.strip().lower())).first()
     if row is None:
         return None
-    return _record(row._mapping), row.password_hash
+    return user_record(row._mapping), row.password_hash

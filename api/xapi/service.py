@@ -169,7 +169,8 @@ def _apply(tx: Tx, client: Client, mapped: Mapped) -> tuple[str, uuid.UUID | Non
     try:
         with tx.conn.begin_nested():
             if attempt_id is None:
-                attempt_id = attempts.enrol(tx, user, mission.id, channel=f"xapi:{client.client_id}")
+                attempt_id, _ = tx.run(attempts.enrol(tx, user.id, mission.id, channel=f"xapi:{client.client_id}",
+                                                      answer=False))
             tx.event(user.id, "learning_completed", mission_id=mission.id, step_no=mapped.step_no,
                      region_code=mission.region_code,
                      payload={"attempt_id": str(attempt_id), "statement_id": str(st.id), "verb": st.verb_id,
@@ -191,9 +192,9 @@ def _advance(tx: Tx, user: UserRecord, mission: attempts.Mission, attempt_id: uu
     for n in targets:
         if n != done + 1 or mission.steps[n - 1].verification != StepVerification.NONE:
             break
-        attempts.complete_step(tx, user, attempt_id, n)
+        tx.run(attempts.complete_step(tx, user.id, attempt_id, n, answer=False))
         done = n
     if done == total:
-        attempts.complete(tx, user, attempt_id)
+        tx.run(attempts.complete(tx, user.id, attempt_id, answer=False))
         return "completed_mission"
     return f"steps_done:{done}"
