@@ -76,8 +76,9 @@ router = APIRouter(prefix="/me/attempts", tags=["attempts"], responses=RESPONSES
 json_limit = [Depends(body_limit(JSON_BODY_MAX))]
 
 
-async def _run(pool: Any, caller: Caller, unit: Callable[[Plan], Unit[T]]) -> T:
-    return await run_batched(pool, caller, unit, USER_SQL)
+async def _run(pool: Any, caller: Caller, unit: Callable[[Plan], Unit[T]], key: object = None) -> T:
+    """`key`: what else than the caller the unit's decision rests on (run_batched groups one unit per key)."""
+    return await run_batched(pool, caller, unit, USER_SQL, key=key)
 
 
 def _public(answer: service.Answer | None) -> AttemptPublic:
@@ -89,7 +90,8 @@ def _public(answer: service.Answer | None) -> AttemptPublic:
                    summary="Take the mission: start an attempt")
 async def enrol(mission_id: Annotated[uuid.UUID, Path(description="the mission's UUID")], pool: Pool,
                 caller: AppCaller) -> AttemptPublic:
-    _, answer = await _run(pool, caller, lambda plan: service.enrol(plan, caller.user_id, mission_id))
+    _, answer = await _run(pool, caller, lambda plan: service.enrol(plan, caller.user_id, mission_id),
+                           key=("mission", mission_id))  # enrolments count the mission's places
     return _public(answer)
 
 
