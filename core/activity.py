@@ -28,7 +28,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import TracebackType
@@ -611,12 +610,13 @@ def minted_lines(normalised: Sequence[dict[str, Any]], source: str, now: datetim
 _CASTS = ("uuid", "uuid", "timestamptz", "text", "uuid", "int", "text", "float8", "float8", "jsonb", "text")
 
 
-@lru_cache(maxsize=8)
-def insert_sql(rows: int) -> str:
-    """An INSERT of `rows` events whose parameters are COPY lines' fields (`copy_fields`): the rows COPY
-    would store, for a pipelined transaction, where COPY cannot run."""
-    row = "(" + ", ".join(f"%s::{cast}" for cast in _CASTS) + ")"
-    return f"insert into raw.activity_events ({', '.join(COPY_COLUMNS)}) values " + ", ".join([row] * rows)
+def insert_literal_sql(rows: list[list[str | None]], quote: Callable[[Any], str]) -> str:
+    """An INSERT of events whose values are COPY lines' fields (`copy_fields`) written in as literals (`quote`:
+    a value → its SQL literal): the rows COPY would store, for a transaction sent as one query, where COPY
+    cannot run."""
+    values = ", ".join("(" + ", ".join(f"{quote(value)}::{cast}" for value, cast in zip(row, _CASTS, strict=True))
+                       + ")" for row in rows)
+    return f"insert into raw.activity_events ({', '.join(COPY_COLUMNS)}) values {values}"
 
 
 def _driver(conn: Any) -> psycopg.Connection:

@@ -47,12 +47,12 @@ from api.errors import ApiError
 from core.activity import (
     REFERENCES_SQL,
     append_minted_events,
-    insert_sql,
+    insert_literal_sql,
     minted_lines,
     references,
     vouched_for,
 )
-from core.db import Statement
+from core.db import Statement, sql_literal
 from core.demo.ids import uuid7_int
 from core.events import EventError, KnownIds, copy_fields, normalise_event
 
@@ -448,7 +448,8 @@ async def _run_group(conn: psycopg.AsyncConnection[Any], jobs: list[_Job]) -> No
             await cursor.execute("commit")
         return
     rows = [row for job in writers for row in job.rows]
-    tail = [cursor.mogrify(insert_sql(len(rows)), [v for row in rows for v in row])] if rows else []
+    quote = functools.partial(_mogrify_one, cursor)
+    tail = [insert_literal_sql(rows, lambda value: sql_literal(value, quote))] if rows else []
     results = await _send(cursor, [statement for job in writers for statement in job.writes()], begin=not begun,
                           tail=[*tail, "commit"])
     at = 0
@@ -494,6 +495,7 @@ async def _send(cursor: psycopg.AsyncClientCursor[Any], statements: list[Stateme
     the first time: planning ANSWER_SQL and its kind at every request cost PostgreSQL more (0.6 ms an
     event) than binding on the client saved."""
     state = _prepared.setdefault(cursor.connection, _Prepared())
+    quote = functools.partial(_mogrify_one, cursor)
     parts: list[str] = ["begin"] if begin else []
     fetched: list[int | None] = [None] * len(parts)  # per part: which statement's result it is, if any
     new: dict[str, str] = {}
@@ -504,9 +506,11 @@ async def _send(cursor: psycopg.AsyncClientCursor[Any], statements: list[Stateme
             name = new[statement.sql] = f"hu{state.generation}_{len(state.names) + len(new)}"
             parts.append(f"prepare {name} as {sql}")
             fetched.append(None)
-        args = [statement.params[key] for key in order]
-        parts.append(cursor.mogrify(f"execute {name}({', '.join(['%s'] * len(args))})", args) if args
-                     else f"execute {name}")
+        if order:
+            params = statement.params
+            parts.append(f"execute {name}(" + ", ".join([sql_literal(params[key], quote) for key in order]) + ")")
+        else:
+            parts.append(f"execute {name}")
         fetched.append(index)
     parts += tail
     fetched += [None] * len(tail)
@@ -530,6 +534,10 @@ async def _send(cursor: psycopg.AsyncClientCursor[Any], statements: list[Stateme
         elif fetch == "all":
             out[which] = await cursor.fetchall()
     return out
+
+
+def _mogrify_one(cursor: psycopg.AsyncClientCursor[Any], value: Any) -> str:
+    return cursor.mogrify("%s", [value])
 
 
 async def _event_rows(cursor: psycopg.AsyncClientCursor[Any], plan: Plan) -> list[list[str | None]]:

@@ -1,7 +1,15 @@
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import psycopg
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from core.db import libpq_url, sql_literal
 from core.migrate import alembic_config, current_heads
+from core.vocab import StepVerification
 
 
 def test_migrations_create_schemas_and_tables(engine, db_url):
@@ -59,3 +67,43 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(db_url,
             assert conn.execute(text("select pg_backend_pid()")).scalar() == fresh
     finally:
         pooled.dispose()
+
+
+# sql_literal: the mission loop's own client-side binding must write what psycopg's ClientCursor writes
+_KST = timezone(timedelta(hours=9))
+LITERALS = [None, True, False, 0, 5, -5, 2**40, -(2**63), 1.5, -0.25, -0.0, 1e-300, 1e300, float("nan"),
+            float("inf"), "", "abc", "it's", "''", "한글 미션", "back\\slash", "50%", "%(a)s", "--", "/* x */",
+            uuid.UUID("0195a3f2-1c2b-7d3e-8f4a-5b6c7d8e9f00"), datetime(2026, 12, 6, 3, 4, 5, 123456, tzinfo=UTC),
+            datetime(2026, 12, 6, 12, 0, tzinfo=_KST), datetime(2026, 1, 1, 3, 4, 5), date(2026, 1, 2),
+            Decimal("1.50"), StepVerification.CHECKIN, [1, 2]]
+
+
+def test_sql_literal_writes_what_psycopg_writes(db_url):
+    with psycopg.connect(libpq_url(db_url)) as conn:
+        cursor = psycopg.ClientCursor(conn)
+        fell_back: list[object] = []
+
+        def fallback(value: object) -> str:
+            fell_back.append(value)
+            return cursor.mogrify("%s", [value])
+
+        for value in LITERALS:
+            assert sql_literal(value, fallback) == cursor.mogrify("%s", [value]), value
+        # the types the loop binds most are written here, not by psycopg
+        assert not {type(v) for v in fell_back} & {type(None), bool, int, uuid.UUID, datetime}
+        assert "back\\slash" in fell_back and "abc" not in fell_back
+        with pytest.raises(psycopg.DataError):  # a NUL is psycopg's to refuse, as before
+            sql_literal("a\x00b", fallback)
+
+
+def test_sql_literals_come_back_as_the_values(db_url):
+    with psycopg.connect(libpq_url(db_url)) as conn:
+        for value in LITERALS:
+            if isinstance(value, float) and value != value:
+                continue  # NaN is not equal to itself
+            back = conn.execute(f"select {sql_literal(value, lambda v: psycopg.ClientCursor(conn).mogrify('%s', [v]))}"
+                                ).fetchone()[0]
+            expected = value.value if isinstance(value, StepVerification) else value
+            if isinstance(value, float):
+                back = float(back)  # a bare literal with an exponent reads as numeric; a parameter casts it
+            assert back == expected, (value, back)
