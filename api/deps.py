@@ -116,7 +116,7 @@ def require_roles(*roles: Role) -> Callable[[UserRecord], Awaitable[UserRecord]]
     return check
 
 
-def _of_types(allowed: set[str], user: UserRecord) -> UserRecord:
+def _of_types(allowed: set[str] | frozenset[str], user: UserRecord) -> UserRecord:
     if user.user_type not in allowed:
         raise ApiError(403, "forbidden", f"This is for {' or '.join(sorted(allowed))} accounts; yours is "
                        f"{user.user_type or 'a staff account'}.")
@@ -137,25 +137,26 @@ def require_user_types(*user_types: UserType) -> Callable[[UserRecord], Awaitabl
 USER_SQL = f"select {', '.join(UserRecord.__dataclass_fields__)} from app.users where id = %(id)s"
 
 
-def batched_caller(*user_types: UserType) -> Callable[[str | None], Awaitable[Caller]]:
-    """For routes that run a unit in batched round trips (api/attempts/writer.py): the token is checked
-    here, without the database; the user's row comes back with the unit's first reads and is checked, by
-    the same rules as `require_user_types`, before any of them is used."""
-    allowed = {user_type.value for user_type in user_types}
+class BatchedCaller(OAuth2PasswordBearer):
+    """The caller of a route that runs a unit in batched round trips (api/attempts/writer.py), as one
+    dependency: the bearer token is checked here, without the database, and the worker's async pool comes
+    along; the user's row comes back with the unit's first reads and is checked (`check`), by the same
+    rules as `require_user_types`, before any of them is used.
 
-    def check(row: Any) -> UserRecord:
-        return _of_types(allowed, _signed_in(None if row is None else user_record(row)))
+    A bearer scheme itself (documented as the app's one OAuth2 scheme), not a dependency on one: FastAPI
+    solves each dependency of a request in turn, and the token, the pool and the caller as three cost the
+    loop's requests about as much as their reads and writes do in PostgreSQL."""
 
-    async def caller(token: TokenDep) -> Caller:
-        return Caller(_user_id(token), check)
+    def __init__(self, *user_types: UserType) -> None:
+        super().__init__(tokenUrl="/auth/token", auto_error=False, scheme_name=type(oauth2_scheme).__name__)
+        self.allowed = frozenset(user_type.value for user_type in user_types)
 
-    return caller
+    def check(self, row: Any) -> UserRecord:
+        return _of_types(self.allowed, _signed_in(None if row is None else user_record(row)))
 
-
-async def get_pool(request: Request) -> Any:
-    """The worker's async connection pool (opened by the app's lifespan). Async: a plain function would be
-    run on the thread pool, a hop per request for one attribute read."""
-    return request.app.state.unit_pool
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
+        token = await super().__call__(request)
+        return Caller(_user_id(token), self.check, request.app.state.unit_pool)
 
 
 AdminUser = Annotated[UserRecord, Depends(require_roles(Role.ADMIN))]

@@ -596,10 +596,30 @@ def compile_model(rules: Rules) -> str:
     return MODEL_HEADER + "with\n\n" + ",\n\n".join(ctes) + "\n\nselect * from final\n"
 
 
+def _event_types(badges: Sequence[Badge]) -> list[str] | None:
+    """The event types these rules count, or None when one of them counts events of any type."""
+    types: set[str] = set()
+    for badge in badges:
+        named = dict(badge.criteria.where).get("event_type")
+        if named is None:
+            return None
+        types.update(str(t) for t in named)
+    return sorted(types)
+
+
 def one_user_sql(rules: Rules) -> str:
-    """The awards of the real-time rules for some users (:user_ids, an array), over raw and app tables."""
+    """The awards of the real-time rules for some users (:user_ids, an array), over raw and app tables.
+
+    Only the event types the rules count are read: every rule filters on its types anyway, and the API
+    runs this after each completion over the users' whole history (enrolments and step reports, half of
+    a mission's events, counted for no rule)."""
     realtime = [b for b in rules.badges if b.realtime]
-    ctes = [ONE_USER_INPUTS, _events_facts(rules), *[rule_ctes(b) for b in realtime], _awards_union(realtime)]
+    inputs, types = ONE_USER_INPUTS, _event_types(realtime)
+    if types is not None:
+        every = "where user_id = any(cast(:user_ids as uuid[]))"
+        assert every in inputs
+        inputs = inputs.replace(every, f"{every}\n        and event_type in ({', '.join(map(_literal, types))})")
+    ctes = [inputs, _events_facts(rules), *[rule_ctes(b) for b in realtime], _awards_union(realtime)]
     return "with\n\n" + ",\n\n".join(ctes) + "\n\nselect user_id, badge_id, awarded_at, evidence_count from awards\n"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile, status
 
@@ -29,7 +29,7 @@ from api.attempts.schemas import (
     QrScanPublic,
 )
 from api.attempts.writer import Caller, Plan, Unit, run_batched, run_write
-from api.deps import USER_SQL, ConnDep, batched_caller, get_pool, require_user_types
+from api.deps import USER_SQL, BatchedCaller, ConnDep, require_user_types
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorResponse
 from api.pagination import Limit, Offset, Page
 from api.users.service import UserRecord
@@ -61,8 +61,7 @@ def body_limit(max_bytes: int) -> Callable[[Request], Awaitable[None]]:
 
 AppUser = Annotated[UserRecord, Depends(require_user_types(*UserType))]
 # the lifecycle's hot routes run their unit in two round trips (api/attempts/writer.py)
-AppCaller = Annotated[Caller, Depends(batched_caller(*UserType))]
-Pool = Annotated[Any, Depends(get_pool)]
+AppCaller = Annotated[Caller, Depends(BatchedCaller(*UserType))]
 AttemptId = Annotated[uuid.UUID, Path(description="the attempt's UUID (from enrolment or GET /me/attempts)")]
 StepNo = Annotated[int, Path(ge=1, le=100, description="the step number, from 1")]
 RESPONSES = {**ERROR_RESPONSES, **AUTH_RESPONSES,
@@ -76,9 +75,9 @@ router = APIRouter(prefix="/me/attempts", tags=["attempts"], responses=RESPONSES
 json_limit = [Depends(body_limit(JSON_BODY_MAX))]
 
 
-async def _run(pool: Any, caller: Caller, unit: Callable[[Plan], Unit[T]], key: object = None) -> T:
+async def _run(caller: Caller, unit: Callable[[Plan], Unit[T]], key: object = None) -> T:
     """`key`: what else than the caller the unit's decision rests on (run_batched groups one unit per key)."""
-    return await run_batched(pool, caller, unit, USER_SQL, key=key)
+    return await run_batched(caller.pool, caller, unit, USER_SQL, key=key)
 
 
 def _public(answer: service.Answer | None) -> AttemptPublic:
@@ -88,9 +87,9 @@ def _public(answer: service.Answer | None) -> AttemptPublic:
 
 @enrol_router.post("", response_model=AttemptPublic, status_code=status.HTTP_201_CREATED,
                    summary="Take the mission: start an attempt")
-async def enrol(mission_id: Annotated[uuid.UUID, Path(description="the mission's UUID")], pool: Pool,
+async def enrol(mission_id: Annotated[uuid.UUID, Path(description="the mission's UUID")],
                 caller: AppCaller) -> AttemptPublic:
-    _, answer = await _run(pool, caller, lambda plan: service.enrol(plan, caller.user_id, mission_id),
+    _, answer = await _run(caller, lambda plan: service.enrol(plan, caller.user_id, mission_id),
                            key=("mission", mission_id))  # enrolments count the mission's places
     return _public(answer)
 
@@ -114,9 +113,9 @@ def read_mine(attempt_id: AttemptId, conn: ConnDep, user: AppUser) -> AttemptPub
              dependencies=json_limit, summary="Check in at the step's spot (geofence + impossible-travel check)",
              responses={422: {"model": ErrorResponse, "description": "Invalid position, or the check-in was "
                               "refused (`checkin_refused`; the decision is recorded, see details)"}})
-async def check_in(attempt_id: AttemptId, step_no: StepNo, body: CheckinCreate, pool: Pool,
+async def check_in(attempt_id: AttemptId, step_no: StepNo, body: CheckinCreate,
                    caller: AppCaller) -> CheckinPublic:
-    decision = await _run(pool, caller, lambda plan: presence.check_in(
+    decision = await _run(caller, lambda plan: presence.check_in(
         plan, caller.user_id, attempt_id, step_no, body.lat, body.lon, body.accuracy_m))
     return CheckinPublic(id=decision.id, accepted=decision.accepted, reason=decision.reason,
                          distance_m=decision.distance_m, allowed_m=decision.allowed_m, speed_kmh=decision.speed_kmh)
@@ -127,9 +126,9 @@ async def check_in(attempt_id: AttemptId, step_no: StepNo, body: CheckinCreate, 
              responses={422: {"model": ErrorResponse, "description": "Refused: forged, expired, malformed, other "
                               "mission or step (`qr_refused`, recorded)"},
                         409: {"model": ErrorResponse, "description": "`qr_replayed` (recorded), or a state conflict"}})
-async def scan_qr(attempt_id: AttemptId, step_no: StepNo, body: QrScanCreate, pool: Pool,
+async def scan_qr(attempt_id: AttemptId, step_no: StepNo, body: QrScanCreate,
                   caller: AppCaller) -> QrScanPublic:
-    decision = await _run(pool, caller, lambda plan: presence.scan_qr(plan, caller.user_id, attempt_id, step_no,
+    decision = await _run(caller, lambda plan: presence.scan_qr(plan, caller.user_id, attempt_id, step_no,
                                                                        body.token))
     return QrScanPublic(id=decision.id, accepted=decision.accepted, reason=decision.reason, token_id=decision.token_id)
 
@@ -157,31 +156,31 @@ def claim_hours(attempt_id: AttemptId, step_no: StepNo, body: HoursClaimCreate, 
 
 @router.post("/{attempt_id}/steps/{step_no}/complete", response_model=AttemptPublic, dependencies=json_limit,
              summary="Report the step done (in order; its verification must be satisfied)")
-async def complete_step(attempt_id: AttemptId, step_no: StepNo, pool: Pool, caller: AppCaller) -> AttemptPublic:
-    return _public(await _run(pool, caller, lambda plan: service.complete_step(plan, caller.user_id, attempt_id,
+async def complete_step(attempt_id: AttemptId, step_no: StepNo, caller: AppCaller) -> AttemptPublic:
+    return _public(await _run(caller, lambda plan: service.complete_step(plan, caller.user_id, attempt_id,
                                                                                 step_no)))
 
 
 @router.post("/{attempt_id}/complete", response_model=AttemptPublic, dependencies=json_limit,
              summary="Complete the mission (every step done); points once per mission")
-async def complete(attempt_id: AttemptId, pool: Pool, caller: AppCaller) -> AttemptPublic:
-    return _public(await _run(pool, caller, lambda plan: service.complete(plan, caller.user_id, attempt_id)))
+async def complete(attempt_id: AttemptId, caller: AppCaller) -> AttemptPublic:
+    return _public(await _run(caller, lambda plan: service.complete(plan, caller.user_id, attempt_id)))
 
 
 @router.post("/{attempt_id}/fail", response_model=AttemptPublic, dependencies=json_limit,
              summary="Report the mission failed, with a reason from the list")
-async def fail(attempt_id: AttemptId, body: AttemptFail, pool: Pool, caller: AppCaller) -> AttemptPublic:
-    return _public(await _run(pool, caller, lambda plan: service.fail(plan, caller.user_id, attempt_id, body.reason,
+async def fail(attempt_id: AttemptId, body: AttemptFail, caller: AppCaller) -> AttemptPublic:
+    return _public(await _run(caller, lambda plan: service.fail(plan, caller.user_id, attempt_id, body.reason,
                                                                        body.reason_text.strip())))
 
 
 @router.post("/{attempt_id}/abandon", response_model=AttemptPublic, dependencies=json_limit,
              summary="Give up for now (resume later)")
-async def abandon(attempt_id: AttemptId, pool: Pool, caller: AppCaller) -> AttemptPublic:
-    return _public(await _run(pool, caller, lambda plan: service.abandon(plan, caller.user_id, attempt_id)))
+async def abandon(attempt_id: AttemptId, caller: AppCaller) -> AttemptPublic:
+    return _public(await _run(caller, lambda plan: service.abandon(plan, caller.user_id, attempt_id)))
 
 
 @router.post("/{attempt_id}/resume", response_model=AttemptPublic, dependencies=json_limit,
              summary="Come back to an open or abandoned attempt")
-async def resume(attempt_id: AttemptId, pool: Pool, caller: AppCaller) -> AttemptPublic:
-    return _public(await _run(pool, caller, lambda plan: service.resume(plan, caller.user_id, attempt_id)))
+async def resume(attempt_id: AttemptId, caller: AppCaller) -> AttemptPublic:
+    return _public(await _run(caller, lambda plan: service.resume(plan, caller.user_id, attempt_id)))

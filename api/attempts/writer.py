@@ -212,6 +212,7 @@ class Caller:
 
     user_id: uuid.UUID
     check: Callable[[Any], Any]  # the user's row (or None) → the UserRecord, or an ApiError raised
+    pool: Any = None  # the worker's async connection pool, where the route's units run
 
 
 RETRIES = 2  # a unit whose write broke a unique index that its reads saw free runs again (once)

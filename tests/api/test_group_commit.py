@@ -18,8 +18,9 @@ from sqlalchemy import Engine
 
 from api.attempts import service
 from api.attempts.writer import FLUSH, Caller, EventsNotStored, Plan, Unit, run_batched
-from api.deps import USER_SQL, batched_caller
+from api.deps import USER_SQL, BatchedCaller
 from api.errors import ApiError
+from api.security import decode_access_token
 from core.db import Statement, async_pool, libpq_url
 from core.vocab import UserType
 from tests.api.conftest import Account, MakeUser
@@ -45,8 +46,9 @@ def _together(db_url: str, calls: list[Call]) -> list[Any]:
 
 
 def _caller(account: Account) -> Caller:
+    """What the routes' dependency (api.deps.BatchedCaller) makes of the account's bearer token."""
     token = account.headers["Authorization"].removeprefix("Bearer ")
-    return asyncio.run(batched_caller(*UserType)(token))  # type: ignore[arg-type]
+    return Caller(decode_access_token(token), BatchedCaller(*UserType).check)
 
 
 def _enrol(account: Account, mission_id: uuid.UUID) -> Call:

@@ -25,6 +25,7 @@ from core.badges import (
     default_rules,
     issue_award,
     load_rules,
+    one_user_sql,
     parse_rules,
     stale_files,
 )
@@ -56,6 +57,17 @@ def test_rules_file_is_valid_and_compiled_files_are_current() -> None:
     assert stale_files(rules) == [], "run `python -m core.badges compile` and commit the generated files"
     macro = (Path(RULES_PATH).parent / "macros" / "loop" / "loop_rules.sql").read_text(encoding="utf-8")
     assert f"'daily_points_cap': {DAILY_POINTS_CAP}" in macro  # the boards' cap (core.ranking) reaches dbt
+
+
+def test_the_api_reads_only_the_event_types_its_rules_count() -> None:
+    """one_user_sql skips events no real-time rule counts; a rule over every event type turns that off."""
+    rules = load_rules()
+    assert "and event_type in ('checkin', 'hours_confirmed', 'mission_completed', 'qr_scanned')" in \
+        one_user_sql(rules)
+    document = _document()
+    any_event = next(b for b in document["badges"] if b["criteria"]["of"] == "events")
+    any_event["criteria"]["where"] = {"is_accepted": True}
+    assert "and event_type in" not in one_user_sql(parse_rules(document, "badges.yml"))
 
 
 def test_each_broken_rule_is_named_with_its_badge_and_field() -> None:
