@@ -179,12 +179,17 @@ async def _check_if_idle(conn: Any) -> None:
 
 
 def async_pool(size: int, url: str | None = None) -> Any:
-    """An async psycopg pool of `size` connections for the API's batched units: rows as dicts, autocommit
-    (the units send BEGIN with their first query and COMMIT with their last, no round trip of their own).
+    """An async psycopg pool of `size` connections for the API's batched units (api/attempts/writer.py).
+
+    Autocommit: the units send BEGIN with their first query and COMMIT with their last, no round trip of
+    their own. Rows as tuples: the writer names the columns of the few results it fetches, while a row
+    factory is made for every result of a query (a dict factory decoded every column name each time).
+    psycopg's own statement preparation is off (`prepare_threshold=None`): the writer prepares each
+    statement itself, and psycopg would count every query, each one a new text, in its cache.
     The caller opens it (`await pool.open()`) in its event loop and closes it."""
-    from psycopg.rows import dict_row
+    from psycopg.rows import tuple_row
     from psycopg_pool import AsyncConnectionPool
 
     return AsyncConnectionPool(libpq_url(url or database_url()), min_size=min(2, size), max_size=size,
-                               kwargs={"row_factory": dict_row, "autocommit": True}, check=_check_if_idle,
-                               reset=_note_return, open=False, name="api-units")
+                               kwargs={"row_factory": tuple_row, "autocommit": True, "prepare_threshold": None},
+                               check=_check_if_idle, reset=_note_return, open=False, name="api-units")
