@@ -7,7 +7,8 @@ A throw-away database on the platform's server (DATABASE_URL or the embedded one
 2` on loopback; a load generator in another process (asyncio streams on uvloop, one keep-alive HTTP/1.1
 connection per simulated user; see `Http`) plays users through the loop: enrol → check in at the spot →
 report the step done → complete → next mission. Every one of those requests is one state change and one
-event in raw.activity_events (in the same transaction).
+event in raw.activity_events, committed together (the API commits the requests that arrive together as
+one group: api/attempts/writer.py).
 
 Baseline in the same run, same generator and concurrency: `GET /me` (token check + one user query, the
 floor of any authenticated request). Afterwards the events in the database are counted and compared with
