@@ -162,9 +162,10 @@ def count_completions(completions: Sequence[ranking.Completion]) -> list[list[ra
     applied = [_redis_apply(completion) for completion in completions]
     out = []
     with get_engine().begin() as conn:
+        asked = _pg_changes(conn, [c for c, changes in zip(completions, applied, strict=True) if changes is None])
         for completion, changes in zip(completions, applied, strict=True):
             if changes is None:
-                changes = _pg_changes(conn, completion)
+                changes = asked[id(completion)]
             _notify_top(conn, completion, changes)
             out.append(changes)
     return out
@@ -193,22 +194,34 @@ def _redis_apply(completion: ranking.Completion) -> list[ranking.RankChange] | N
     return [] if applied is None else applied  # None from apply: counted before, nothing new to notify
 
 
-def _pg_changes(conn: Connection, completion: ranking.Completion) -> list[ranking.RankChange]:
-    """Did the user enter each board's top 10? Counted in PostgreSQL: one scan of the completions since the
-    snapshot for the nine boards, then index counts that stop after 10."""
+def _pg_changes(conn: Connection, completions: Sequence[ranking.Completion]) -> dict[int, list[ranking.RankChange]]:
+    """Did each completion's user enter each of its boards' top 10? Counted in PostgreSQL: one scan of the
+    completions since the snapshot for every board of the batch (it had been one per completion: with the
+    boards' snapshot hours old, each scan read every completion since), then index counts that stop
+    after 10. The live points include the batch (it is committed); a completion's own "after" leaves out
+    what its user earned later in the batch, on that board. Keyed by id() of the completion."""
+    if not completions:
+        return {}
     pg = ranking.PgBoards(conn)
-    boards = completion.boards
-    live = pg.live_for_boards(boards)
-    out = []
-    for board in boards:
-        points = live[board].get(completion.user_id, 0)
-        if points <= 0:
-            continue
-        after = 1 + pg.count_above(board, points, cap=ranking.TOP_N + 1, live=live[board])
-        before_points = points - completion.points
-        before = (None if before_points <= 0
-                  else pg.count_above(board, before_points, cap=ranking.TOP_N + 2, live=live[board]))
-        out.append(ranking.RankChange(board, before, after))  # before counts the user (ahead of its old self)
+    live = pg.live_for_boards(sorted({board for completion in completions for board in completion.boards}))
+    later: dict[tuple[str, uuid.UUID], int] = {}  # points of a user's completions after this one in the batch
+    out: dict[int, list[ranking.RankChange]] = {}
+    for completion in reversed(completions):
+        changes = []
+        for board in completion.boards:
+            earned_later = later.get((board, completion.user_id), 0)
+            later[(board, completion.user_id)] = earned_later + completion.points
+            points = live[board].get(completion.user_id, 0) - earned_later
+            if points <= 0:
+                continue
+            ahead_of_itself = 1 if earned_later else 0  # its live points (with what came later) are above
+            after = 1 + pg.count_above(board, points, cap=ranking.TOP_N + 1 + ahead_of_itself,
+                                       live=live[board]) - ahead_of_itself
+            before_points = points - completion.points
+            before = (None if before_points <= 0
+                      else pg.count_above(board, before_points, cap=ranking.TOP_N + 2, live=live[board]))
+            changes.append(ranking.RankChange(board, before, after))  # before counts the user (its old self)
+        out[id(completion)] = changes
     return out
 
 

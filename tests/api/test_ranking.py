@@ -189,3 +189,26 @@ def test_rank_notifications_come_once_per_board(client: TestClient, engine: Engi
     assert {board for board, _ in rows} >= {f"sgg:{region}|all"}
     assert uuid.UUID(pg.execute("select data ->> 'attempt_id' from app.notifications where user_id = %s "
                                 "and kind = 'rank_changed' limit 1", [user.id]).fetchone()[0])
+
+
+def test_a_batch_of_completions_gets_the_rank_changes_of_each_in_turn(
+        client: TestClient, engine: Engine, make_user: MakeUser, pg: psycopg.Connection, no_redis: None) -> None:
+    """The after-commit thread counts the completions that queued up together (one scan of the boards for
+    all of them): each still gets the ranks it made when it came, also when its user completes again later
+    in the same batch."""
+    region, sido, spot = _region(pg, 3)
+    alice, bob = make_user(), make_user()
+    done = []
+    for user, points in ((alice, 50), (bob, 30), (alice, 40)):
+        _complete(client, engine, user, region, spot, points)
+        done.append(pg.execute("select id, user_id, points_awarded, completed_at from app.mission_attempts "
+                               "where user_id = %s and status = 'completed' order by completed_at desc limit 1",
+                               [user.id]).fetchone())
+    completions = [ranking.Completion(a, u, p, region, sido, at) for a, u, p, at in done]
+    board = f"sgg:{region}|all"
+    with engine.begin() as conn:
+        changes = ranking_service._pg_changes(conn, completions)
+    ranks = [next((c.before, c.after) for c in changes[id(completion)] if c.board == board)
+             for completion in completions]
+    # Alice first with 50; Bob second with 30; Alice's 40 more keeps her first (before: 1 counts herself)
+    assert ranks == [(None, 1), (None, 2), (1, 1)]
