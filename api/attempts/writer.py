@@ -275,7 +275,7 @@ class _Job:
     plan: Plan = field(init=False)
     unit: Unit[Any] = field(init=False)
     reads: list[Statement] = field(init=False)  # to send in the group's next round trip
-    state: str = field(init=False)  # reading | flush | returned | failed
+    state: str = field(init=False)  # reading | flush | committed | returned | failed
     result: Any = field(init=False)
     rows: list[list[str | None]] = field(init=False)  # its events, as INSERT rows
 
@@ -380,29 +380,33 @@ class _Queue:
         return taken
 
     async def run(self, jobs: list[_Job]) -> None:
+        """Run a group, and answer each of its requests whatever happens (a request never waits forever)."""
         if not jobs:
             return
         for attempt in range(1, RETRIES + 1):
-            async with self.pool.connection() as conn:
-                try:
-                    await _run_group(conn, jobs)
-                except psycopg.Error as exc:
-                    await _rollback(conn)
-                    if len(jobs) > 1:
-                        log.info("a group of %d units failed (%s); each runs again alone", len(jobs),
-                                 type(exc).__name__)
-                        break
-                    if isinstance(exc, pg_errors.UniqueViolation) and attempt < RETRIES:
-                        continue
-                    jobs[0].fail(exc)
-                except BaseException as exc:
-                    await _rollback(conn)
-                    for job in jobs:
-                        job.fail(exc)
-                    if not isinstance(exc, Exception):
-                        for job in jobs:
-                            job.settle()
+            try:
+                async with self.pool.connection() as conn:  # no connection (PoolTimeout) is a psycopg.Error too
+                    try:
+                        await _run_group(conn, jobs)
+                    except BaseException:
+                        await _rollback(conn)
                         raise
+            except psycopg.Error as exc:
+                if len(jobs) > 1:
+                    log.info("a group of %d units failed (%s); each runs again alone", len(jobs),
+                             type(exc).__name__)
+                    break
+                if isinstance(exc, pg_errors.UniqueViolation) and attempt < RETRIES:
+                    continue
+                jobs[0].fail(exc)
+            except BaseException as exc:
+                for job in jobs:
+                    job.fail(exc)
+                    job.settle()
+                if isinstance(exc, Exception):
+                    log.exception("a group of %d units failed", len(jobs))
+                    return
+                raise
             for job in jobs:
                 job.settle()
             return

@@ -200,3 +200,24 @@ def test_references_a_unit_did_not_read_are_checked_before_its_events_are_stored
         counts = dict(pg.execute("select user_id, count(*) from raw.activity_events where user_id = any(%s) "
                                  "group by user_id", ([known.user_id, unknown.user_id],)).fetchall())
     assert counts == {known.user_id: 1}
+
+
+def test_every_request_is_answered_when_no_connection_can_be_had(make_user: MakeUser) -> None:
+    """A pool that cannot connect: each request of the group gets the error (none waits forever)."""
+    from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+    callers = [_caller(make_user()) for _ in range(3)]
+
+    async def main() -> list[Any]:
+        pool = AsyncConnectionPool("host=127.0.0.1 port=9 dbname=nowhere connect_timeout=1", min_size=0,
+                                   max_size=1, timeout=1, open=False)
+        await pool.open(wait=False)
+        try:
+            return await asyncio.wait_for(asyncio.gather(*(
+                run_batched(pool, c, lambda plan, c=c: _names_a_region(plan, c.user_id, "47730"), USER_SQL)
+                for c in callers), return_exceptions=True), 60)
+        finally:
+            await pool.close()
+
+    results = asyncio.run(main())
+    assert [type(r) for r in results] == [PoolTimeout] * 3
