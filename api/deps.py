@@ -144,8 +144,8 @@ class BatchedCaller(OAuth2PasswordBearer):
     rules as `require_user_types`, before any of them is used.
 
     A bearer scheme itself (documented as the app's one OAuth2 scheme), not a dependency on one: FastAPI
-    solves each dependency of a request in turn, and the token, the pool and the caller as three cost the
-    loop's requests about as much as their reads and writes do in PostgreSQL."""
+    solves each dependency of a request in turn, and the loop's busiest requests had three (the token, the
+    pool, the caller) where one does."""
 
     def __init__(self, *user_types: UserType) -> None:
         super().__init__(tokenUrl="/auth/token", auto_error=False, scheme_name=type(oauth2_scheme).__name__)

@@ -63,8 +63,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.unit_pool = pool = async_pool(threads)
     await pool.open(wait=False)
     # What the worker loaded to start (~380,000 objects: modules, classes, the routes' models) lives as long as
-    # it does: out of the cyclic collector's way. Each full collection walked it all, 8 % of a loop worker's
-    # CPU (GC time per worker over benchmarks/activity_api.py: 4.5 s before, 1.4 s after).
+    # it does: out of the cyclic collector's way, which walked it all at every full collection (GC time per
+    # worker over benchmarks/activity_api.py, about 20 s of CPU each: 4.5 s before, 1.4 s after).
     gc.freeze()
     try:
         yield
@@ -74,7 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     # FastAPI's OpenTelemetry hooks stay off: nothing here exports them, and asking whether a provider is
-    # configured cost ~3 % of a loop request's CPU
+    # configured took ~3 % of a loop worker's samples in a profile
     app = FastAPI(title="Hometown ON API (고향으로 ON)", version=__version__, description=DESCRIPTION,
                   docs_url=None, redoc_url=None, lifespan=lifespan,
                   telemetry={"tracing": False, "metrics": False, "logs": False})
