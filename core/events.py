@@ -126,7 +126,7 @@ _UNESCAPE = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 
 def copy_fields(line: str) -> list[str | None]:
     """A COPY text line (as `EventValidator` renders it) → its values, `\\N` as None: the same row as an
-    INSERT's parameters, for writers that cannot COPY (a pipelined transaction)."""
+    INSERT's values, for writers that cannot COPY (a transaction sent as one query)."""
     values: list[str | None] = []
     for field in line.rstrip("\n").split("\t"):
         if field == "\\N":

@@ -2,7 +2,7 @@
 
 The row is what offline clients list later; the NOTIFY (delivered only if the transaction commits)
 wakes every API worker's listener, which pushes it to the user's open WebSockets. Both are one
-statement (`notification`), so a pipelined unit of work can send it with its other writes.
+statement (`notification`), so a unit of work can send it with its other writes.
 """
 
 from __future__ import annotations

@@ -51,13 +51,15 @@ def _caller(account: Account) -> Caller:
     return Caller(decode_access_token(token), BatchedCaller(*UserType).check)
 
 
-def _enrol(account: Account, mission_id: uuid.UUID) -> Call:
+def _enrol(account: Account, mission_id: uuid.UUID, *, answered: bool = False) -> Call:
+    """An enrolment as the route runs it: its attempt id, or (with `answered`) the id and the route's answer."""
     caller = _caller(account)
 
     async def call(pool: Any) -> Any:
-        attempt_id, _ = await run_batched(pool, caller, lambda plan: service.enrol(plan, caller.user_id, mission_id),
-                                          USER_SQL, key=("mission", mission_id))
-        return attempt_id
+        attempt_id, answer = await run_batched(
+            pool, caller, lambda plan: service.enrol(plan, caller.user_id, mission_id), USER_SQL,
+            key=("mission", mission_id))
+        return (attempt_id, answer) if answered else attempt_id
 
     return call
 
@@ -157,20 +159,11 @@ def test_a_lone_request_and_a_crowd_get_the_same_answers(db_url: str, engine: En
     accounts = [make_user() for _ in range(users)]
     missions = [make_mission(engine, ["none"]) for _ in range(users)]
 
-    def attempt_of(account: Account, mission_id: uuid.UUID) -> Call:
-        caller = _caller(account)
-
-        async def call(pool: Any) -> Any:
-            _, answer = await run_batched(pool, caller, lambda plan: service.enrol(plan, caller.user_id, mission_id),
-                                          USER_SQL, key=("mission", mission_id))
-            return answer
-
-        return call
-
-    answers = _together(db_url, [attempt_of(a, m.id) for a, m in zip(accounts, missions, strict=True)])
+    answers = _together(db_url, [_enrol(a, m.id, answered=True) for a, m in zip(accounts, missions, strict=True)])
     for account, mission, answer in zip(accounts, missions, answers, strict=True):
         assert not isinstance(answer, BaseException), answer
-        attempt, steps = answer
+        attempt_id, (attempt, steps) = answer
+        assert attempt["id"] == attempt_id
         assert attempt["user_id"] == account.id and attempt["mission_id"] == mission.id
         assert attempt["status"] == "in_progress" and len(steps) == 1
 
